@@ -35,20 +35,40 @@ inline ConvGeometry conv_geometry(int C, int H, int W, int k, int s, int p) {
     return {C, H, W, k, s, p, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1};
 }
 
-// im2col for image n of a batch. image: (C, H, W). Writes col[r, ld_offset + position] for
-// r in [0, C*k*k), in a col matrix whose rows are `ld` long: (C*k*k, ld), ld = N * Ho*Wo.
+// Output positions j (0 <= j < out_size) whose input index j*s - p + offset lies inside
+// [0, size): they form one range [first, last). Computing it once per row keeps the
+// bounds test out of the innermost loops of im2col and col2im.
+inline void inside_range(int size, int out_size, int stride, int padding, int offset, int& first, int& last) {
+    int lo = padding - offset;               // need j*s >= lo
+    first = lo > 0 ? (lo + stride - 1) / stride : 0;
+    int hi = size - 1 + padding - offset;    // need j*s <= hi
+    last = hi < 0 ? 0 : std::min(out_size, hi / stride + 1);
+    if (first > last) first = last;
+}
+
+// im2col for image n of a batch. image: (C, H, W). Writes col[r, offset + position] for
+// r = (c*k + u)*k + v, in a col matrix whose rows are `ld` long: (C*k*k, ld), ld = N * Ho*Wo.
+//   col[r, offset + i*Wo + j] = image[c, i*s - p + u, j*s - p + v]   (0 outside the image)
 inline void im2col(const float* image, const ConvGeometry& g, float* col, size_t ld, size_t offset) {
+    const int s = g.stride;
     for (int c = 0; c < g.channels; ++c)
         for (int u = 0; u < g.kernel; ++u)
             for (int v = 0; v < g.kernel; ++v) {
                 float* row = col + static_cast<size_t>((c * g.kernel + u) * g.kernel + v) * ld + offset;
+                int j0, j1;  // columns j0..j1-1 read inside the image, the rest read padding
+                inside_range(g.width, g.out_w, s, g.padding, v, j0, j1);
                 for (int i = 0; i < g.out_h; ++i) {
-                    int h = i * g.stride - g.padding + u;  // input row read by output row i
-                    for (int j = 0; j < g.out_w; ++j) {
-                        int w = j * g.stride - g.padding + v;
-                        bool inside = h >= 0 && h < g.height && w >= 0 && w < g.width;
-                        row[i * g.out_w + j] = inside ? image[(static_cast<size_t>(c) * g.height + h) * g.width + w] : 0.0f;
+                    float* dst = row + static_cast<size_t>(i) * g.out_w;
+                    int h = i * s - g.padding + u;  // input row read by output row i
+                    if (h < 0 || h >= g.height) {
+                        std::fill(dst, dst + g.out_w, 0.0f);
+                        continue;
                     }
+                    const float* src = image + (static_cast<size_t>(c) * g.height + h) * g.width;
+                    const int w0 = j0 * s - g.padding + v;  // input column read by j0
+                    std::fill(dst, dst + j0, 0.0f);
+                    for (int j = j0; j < j1; ++j) dst[j] = src[w0 + (j - j0) * s];
+                    std::fill(dst + j1, dst + g.out_w, 0.0f);
                 }
             }
 }
@@ -56,37 +76,48 @@ inline void im2col(const float* image, const ConvGeometry& g, float* col, size_t
 // col2im: the adjoint of im2col. image (C, H, W) += every column entry added back at the
 // pixel it was copied from (pixels read by several patches collect several contributions).
 inline void col2im(const float* col, size_t ld, size_t offset, const ConvGeometry& g, float* image) {
+    const int s = g.stride;
     for (int c = 0; c < g.channels; ++c)
         for (int u = 0; u < g.kernel; ++u)
             for (int v = 0; v < g.kernel; ++v) {
                 const float* row = col + static_cast<size_t>((c * g.kernel + u) * g.kernel + v) * ld + offset;
+                int j0, j1;
+                inside_range(g.width, g.out_w, s, g.padding, v, j0, j1);
                 for (int i = 0; i < g.out_h; ++i) {
-                    int h = i * g.stride - g.padding + u;
+                    int h = i * s - g.padding + u;
                     if (h < 0 || h >= g.height) continue;
-                    for (int j = 0; j < g.out_w; ++j) {
-                        int w = j * g.stride - g.padding + v;
-                        if (w >= 0 && w < g.width)
-                            image[(static_cast<size_t>(c) * g.height + h) * g.width + w] += row[i * g.out_w + j];
-                    }
+                    const float* src = row + static_cast<size_t>(i) * g.out_w;
+                    float* dst = image + (static_cast<size_t>(c) * g.height + h) * g.width;
+                    const int w0 = j0 * s - g.padding + v;
+                    for (int j = j0; j < j1; ++j) dst[w0 + (j - j0) * s] += src[j];
                 }
             }
 }
 
+// Big temporary matrices (the im2col columns, up to tens of MB) are reused from call to call
+// instead of being allocated and zeroed each time: a fresh buffer that size costs a page fault
+// per 4 KB touched. Each slot is one buffer; an op uses different slots for buffers that are
+// alive at the same time. (thread_local: two threads training two models do not collide.)
+enum ScratchSlot { kColumns = 0, kChannelMajor = 1, kChannelMajor2 = 2 };
+inline float* scratch(ScratchSlot slot, size_t count) {
+    static thread_local std::vector<float> buffers[3];
+    std::vector<float>& b = buffers[slot];
+    if (b.size() < count) b.resize(count);
+    return b.data();
+}
+
 // The whole batch: x (N, C, H, W) -> col (C*k*k, N*Ho*Wo).
-inline Tensor batch_im2col(const Tensor& x, const ConvGeometry& g) {
-    int N = x.shape[0];
-    size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
-    Tensor col({g.patch_size(), N * g.positions()});
+inline void batch_im2col(const float* x, int N, const ConvGeometry& g, float* col) {
+    const size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
     MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n) im2col(x.ptr() + n * image_size, g, col.ptr(), N * P, n * P);
-    return col;
+    for (int n = 0; n < N; ++n) im2col(x + n * image_size, g, col, N * P, n * P);
 }
 
 // The whole batch: col (C*k*k, N*Ho*Wo) -> image (N, C, H, W), added into `image`.
-inline void batch_col2im(const Tensor& col, const ConvGeometry& g, int N, float* image) {
-    size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
+inline void batch_col2im(const float* col, int N, const ConvGeometry& g, float* image) {
+    const size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
     MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n) col2im(col.ptr(), N * P, n * P, g, image + n * image_size);
+    for (int n = 0; n < N; ++n) col2im(col, N * P, n * P, g, image + n * image_size);
 }
 
 // (A, N, P) <-> (N, A, P): the GEMMs work on "channel-major" matrices (A, N*P) while tensors
@@ -104,6 +135,17 @@ inline void channel_major_to_batch_major(const float* src, int N, int A, size_t 
         for (int a = 0; a < A; ++a)
             std::copy(src + (static_cast<size_t>(a) * N + n) * P, src + (static_cast<size_t>(a) * N + n + 1) * P,
                       dst + (static_cast<size_t>(n) * A + a) * P);
+}
+
+// dst (N, A, P) += src (A, N, P): for gradients, which accumulate.
+inline void add_channel_major_to_batch_major(const float* src, int N, int A, size_t P, float* dst) {
+    MINIGAN_PARALLEL_FOR
+    for (int n = 0; n < N; ++n)
+        for (int a = 0; a < A; ++a) {
+            const float* from = src + (static_cast<size_t>(a) * N + n) * P;
+            float* to = dst + (static_cast<size_t>(n) * A + a) * P;
+            for (size_t q = 0; q < P; ++q) to[q] += from[q];
+        }
 }
 
 inline void check_conv_input(const char* op, const Var& x, const Var& weight, int weight_channels_dim) {
@@ -128,39 +170,42 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
         throw std::invalid_argument("conv2d: bias must be (" + std::to_string(O) + ",), got " + shape_str(bias.shape()));
     const ConvGeometry g = conv_geometry(x.shape()[1], x.shape()[2], x.shape()[3], k, stride, padding);
     const int R = g.patch_size(), P = g.positions();
-    Tensor col = batch_im2col(x.value(), g);           // (C*k*k, N*P)
-    Tensor y_cm({O, N * P});                            // channel-major result (O, N*P)
-    gemm(false, false, O, N * P, R, 1.0f, weight.value().ptr(), R, col.ptr(), N * P, 0.0f, y_cm.ptr(), N * P);
+    const size_t NP = static_cast<size_t>(N) * P;
+    float* col = scratch(kColumns, R * NP);             // (C*k*k, N*P)
+    batch_im2col(x.value().ptr(), N, g, col);
+    float* y_cm = scratch(kChannelMajor, O * NP);       // channel-major result (O, N*P)
+    gemm(false, false, O, N * P, R, 1.0f, weight.value().ptr(), R, col, N * P, 0.0f, y_cm, N * P);
     Tensor y({N, O, g.out_h, g.out_w});
-    channel_major_to_batch_major(y_cm.ptr(), N, O, P, y.ptr());
+    channel_major_to_batch_major(y_cm, N, O, P, y.ptr());
     if (bias.defined())
         for (int n = 0; n < N; ++n)
             for (int o = 0; o < O; ++o)
                 for (int q = 0; q < P; ++q) y[(static_cast<size_t>(n) * O + o) * P + q] += bias.value()[o];
     // Backward needs x and weight (kept as parents) and the geometry; col is rebuilt from x
-    // rather than kept, which halves the memory a training step holds on to.
+    // rather than kept, which saves memory (tens of MB per layer at batch 64).
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    return make_result(std::move(y), parents, [g, N, O, R, P](Node& out) {
+    return make_result(std::move(y), parents, [g, N, O, R, P, NP](Node& out) {
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
-        Tensor dy_cm({O, N * P});                      // dy in channel-major layout (O, N*P)
-        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm.ptr());
+        float* dy_cm = scratch(kChannelMajor, O * NP);  // dy in channel-major layout (O, N*P)
+        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm);
         if (Tensor* dw = parent_grad(out, 1)) {        // dW (O, R) += dY (O, N*P) * col^T (N*P, R)
-            Tensor col = batch_im2col(x, g);
-            gemm(false, true, O, R, N * P, 1.0f, dy_cm.ptr(), N * P, col.ptr(), N * P, 1.0f, dw->ptr(), R);
+            float* col = scratch(kColumns, R * NP);
+            batch_im2col(x.ptr(), N, g, col);
+            gemm(false, true, O, R, N * P, 1.0f, dy_cm, N * P, col, N * P, 1.0f, dw->ptr(), R);
         }
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and positions of dy
                 for (int o = 0; o < O; ++o) {
                     double acc = 0.0;
-                    for (size_t q = 0; q < static_cast<size_t>(N) * P; ++q) acc += dy_cm[o * static_cast<size_t>(N) * P + q];
+                    for (size_t q = 0; q < NP; ++q) acc += dy_cm[o * NP + q];
                     (*db)[o] += static_cast<float>(acc);
                 }
         if (Tensor* dx = parent_grad(out, 0)) {        // dcol (R, N*P) = W^T (R, O) * dY (O, N*P)
-            Tensor dcol({R, N * P});
-            gemm(true, false, R, N * P, O, 1.0f, w.ptr(), R, dy_cm.ptr(), N * P, 0.0f, dcol.ptr(), N * P);
-            batch_col2im(dcol, g, N, dx->ptr());       // dx += col2im(dcol)
+            float* dcol = scratch(kColumns, R * NP);
+            gemm(true, false, R, N * P, O, 1.0f, w.ptr(), R, dy_cm, N * P, 0.0f, dcol, N * P);
+            batch_col2im(dcol, N, g, dx->ptr());       // dx += col2im(dcol)
         }
     });
 }
@@ -190,12 +235,13 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
     // patch grid = our input (H, W).
     const ConvGeometry g{O, Ho, Wo, k, stride, padding, H, W};
     const int R = g.patch_size(), P = H * W;
-    Tensor x_cm({C, N * P});                            // x in channel-major layout (C, N*H*W)
-    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm.ptr());
-    Tensor col({R, N * P});                             // col (O*k*k, N*P) = W^T (R, C) * x (C, N*P)
-    gemm(true, false, R, N * P, C, 1.0f, weight.value().ptr(), R, x_cm.ptr(), N * P, 0.0f, col.ptr(), N * P);
+    const size_t NP = static_cast<size_t>(N) * P;
+    float* x_cm = scratch(kChannelMajor, C * NP);      // x in channel-major layout (C, N*H*W)
+    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm);
+    float* col = scratch(kColumns, R * NP);            // col (O*k*k, N*P) = W^T (R, C) * x (C, N*P)
+    gemm(true, false, R, N * P, C, 1.0f, weight.value().ptr(), R, x_cm, N * P, 0.0f, col, N * P);
     Tensor y({N, O, Ho, Wo});
-    batch_col2im(col, g, N, y.ptr());
+    batch_col2im(col, N, g, y.ptr());
     if (bias.defined()) {
         size_t plane = static_cast<size_t>(Ho) * Wo;
         for (int n = 0; n < N; ++n)
@@ -204,13 +250,14 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
     }
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    return make_result(std::move(y), parents, [g, N, C, O, R, P](Node& out) {
+    return make_result(std::move(y), parents, [g, N, C, O, R, P, NP](Node& out) {
         const Tensor& w = out.parents[1]->value;
-        Tensor dcol = batch_im2col(out.grad, g);       // dcol (O*k*k, N*P): patches of dy
+        float* dcol = scratch(kColumns, R * NP);       // dcol (O*k*k, N*P): patches of dy
+        batch_im2col(out.grad.ptr(), N, g, dcol);
         if (Tensor* dw = parent_grad(out, 1)) {        // dW (C, R) += x (C, N*P) * dcol^T (N*P, R)
-            Tensor x_cm({C, N * P});
-            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm.ptr());
-            gemm(false, true, C, R, N * P, 1.0f, x_cm.ptr(), N * P, dcol.ptr(), N * P, 1.0f, dw->ptr(), R);
+            float* x_cm = scratch(kChannelMajor, C * NP);
+            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm);
+            gemm(false, true, C, R, N * P, 1.0f, x_cm, N * P, dcol, N * P, 1.0f, dw->ptr(), R);
         }
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2)) {    // db[o] += sum over n, y-pixels of dy
@@ -223,11 +270,9 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
                 }
             }
         if (Tensor* dx = parent_grad(out, 0)) {        // dx (C, N*P) = W (C, R) * dcol (R, N*P)
-            Tensor dx_cm({C, N * P});
-            gemm(false, false, C, N * P, R, 1.0f, w.ptr(), R, dcol.ptr(), N * P, 0.0f, dx_cm.ptr(), N * P);
-            Tensor dx_bm({N, C, P});
-            channel_major_to_batch_major(dx_cm.ptr(), N, C, P, dx_bm.ptr());
-            for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += dx_bm[i];
+            float* dx_cm = scratch(kChannelMajor2, C * NP);
+            gemm(false, false, C, N * P, R, 1.0f, w.ptr(), R, dcol, N * P, 0.0f, dx_cm, N * P);
+            add_channel_major_to_batch_major(dx_cm, N, C, P, dx->ptr());
         }
     });
 }

@@ -1,0 +1,132 @@
+// benchmark.cpp - images/s of one GAN training step and of generator sampling, as JSON lines.
+//
+//   ./benchmark --model all --batch 64 --threads 2 --steps 20 --warmup 3
+//
+// Same models, same step and the same JSON fields as ../shared/peers/torch_bench.py (PyTorch),
+// so docs/performance.md can put the two side by side (.ci/bench runs both). Random inputs in
+// [-1, 1]: no data set needed. images_per_s = batch / median step time.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <minigan/gan/models.hpp>
+#include <minigan/gan/train_step.hpp>
+#include <minigan/minigan.hpp>
+
+using namespace minigan;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+    std::string model = "all";
+    int batch = 64, threads = 0, steps = 20, warmup = 3;
+    bool sampling = true;
+};
+
+// Nominal FLOPs of the peer script: 2 * 3 * (MAC_G + 3 * MAC_D); G-forward = 2 * MAC_G.
+struct Flops { double step, g_forward; };
+Flops flop_model(const std::string& model, int B) {
+    double mac_g, mac_d;
+    if (model == "vanilla") {
+        mac_g = B * (100.0 * 256 + 256.0 * 512 + 512.0 * 1024 + 1024.0 * 784);
+        mac_d = B * (784.0 * 1024 + 1024.0 * 512 + 512.0 * 256 + 256.0 * 1);
+    } else {
+        // a transposed conv costs H_in * W_in * C_in * C_out * k * k MACs (every input pixel scatters once)
+        mac_g = B * (100.0 * 12544 + 49.0 * 256 * 128 * 25 + 49.0 * 128 * 64 * 25 + 196.0 * 64 * 1 * 25);
+        mac_d = B * (64.0 * 25 * 196 + 128.0 * 64 * 25 * 49 + 6272.0);
+    }
+    return {6.0 * (mac_g + 3.0 * mac_d), 2.0 * mac_g};
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+void report(const std::string& model, const char* mode, const Options& o, const std::vector<double>& ms, double flops) {
+    double med = median(ms), mn = *std::min_element(ms.begin(), ms.end());
+    double mean = 0;
+    for (double t : ms) mean += t / ms.size();
+    std::printf("{\"model\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.2f, "
+                "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"step_ms_mean\": %.3f, \"steps\": %d, \"warmup\": %d, "
+                "\"flops_per_step\": %.0f, \"gflops_per_s\": %.2f, \"framework\": \"minigan\"}\n",
+                model.c_str(), mode, o.batch, num_threads(), o.batch / (med / 1000.0), med, mn, mean, o.steps, o.warmup,
+                flops, flops / (med / 1000.0) / 1e9);
+    std::fflush(stdout);
+}
+
+template <class F>
+std::vector<double> time_steps(const Options& o, F&& step) {
+    std::vector<double> ms;
+    for (int i = 0; i < o.warmup + o.steps; ++i) {
+        auto t0 = Clock::now();
+        step();
+        double dt = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (i >= o.warmup) ms.push_back(dt);
+    }
+    return ms;
+}
+
+void bench(const std::string& model, const Options& o) {
+    const int B = o.batch, latent = 100;
+    bool dc = model == "dcgan";
+    auto G = dc ? gan::dcgan_generator(latent) : gan::vanilla_generator(latent);
+    auto D = dc ? gan::dcgan_discriminator() : gan::vanilla_discriminator();
+    optim::Adam optG(G->parameters(), 2e-4f, 0.5f, 0.999f), optD(D->parameters(), 2e-4f, 0.5f, 0.999f);
+    Shape image_shape = dc ? Shape{B, 1, 28, 28} : Shape{B, 784};
+    Var real(rand_uniform(image_shape, -1.0f, 1.0f));
+    Flops f = flop_model(model, B);
+    auto train = time_steps(o, [&] {
+        Var z(randn({B, latent}));
+        gan::train_step(*G, *D, optG, optD, real, z);
+    });
+    report(model, "train_step", o, train, f.step);
+    if (o.sampling) {
+        G->eval();
+        auto sample = time_steps(o, [&] {
+            NoGrad no_grad;
+            Var z(randn({B, latent}));
+            Var images = (*G)(z);
+        });
+        report(model, "g_forward", o, sample, f.g_forward);
+    }
+}
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", a.c_str()); std::exit(2); }
+            return argv[++i];
+        };
+        try {
+            if (a == "--model") o.model = value();
+            else if (a == "--batch") o.batch = std::stoi(value());
+            else if (a == "--threads") o.threads = std::stoi(value());
+            else if (a == "--steps") o.steps = std::stoi(value());
+            else if (a == "--warmup") o.warmup = std::stoi(value());
+            else if (a == "--no-sampling") o.sampling = false;
+            else if (a == "--help" || a == "-h") {
+                std::printf("usage: benchmark [--model vanilla|dcgan|all] [--batch 64] [--threads N] [--steps 20] "
+                            "[--warmup 3] [--no-sampling]\n");
+                return 0;
+            } else { std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str()); return 2; }
+        } catch (const std::exception&) {
+            std::fprintf(stderr, "%s: not a number\n", a.c_str());
+            return 2;
+        }
+    }
+    if (o.model != "all" && o.model != "vanilla" && o.model != "dcgan") {
+        std::fprintf(stderr, "--model must be vanilla, dcgan or all\n");
+        return 2;
+    }
+    if (o.batch < 2 || o.steps < 1 || o.warmup < 0) { std::fprintf(stderr, "need --batch >= 2, --steps >= 1\n"); return 2; }
+    if (o.threads > 0) set_num_threads(o.threads);
+    std::fprintf(stderr, "minigan benchmark: %s\n", runtime_summary().c_str());
+    manual_seed(0);
+    for (const char* m : {"vanilla", "dcgan"})
+        if (o.model == "all" || o.model == m) bench(m, o);
+    return 0;
+}
