@@ -1,0 +1,136 @@
+// io/safetensors.hpp - save and load named tensors in the safetensors format (PyTorch-compatible).
+//
+// Read nn/module.hpp (state_dict) first. A .safetensors file is
+//   [8 bytes: header length L, little-endian u64] [L bytes: JSON header] [raw tensor bytes]
+// The header maps each name to {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}
+// (offsets into the raw bytes) and may hold "__metadata__" strings. No code runs on load
+// (unlike pickle), which is why PyTorch users adopted it. We write float32, and read F32
+// plus the integer/f64 types PyTorch uses for e.g. BatchNorm's num_batches_tracked.
+#pragma once
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "../nn/module.hpp"
+#include "atomic_file.hpp"
+
+namespace minigan::io {
+
+using Metadata = std::map<std::string, std::string>;
+
+// x86 and ARM are little-endian, as the format requires; refuse to run elsewhere.
+inline void require_little_endian() {
+    const uint16_t probe = 1;
+    unsigned char first;
+    std::memcpy(&first, &probe, 1);
+    if (first != 1) throw std::runtime_error("safetensors: big-endian machines are not supported");
+}
+
+inline std::string safetensors_bytes(const StateDict& tensors, const Metadata& metadata = {}) {
+    require_little_endian();
+    nlohmann::ordered_json header;
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    size_t offset = 0;
+    for (const auto& [name, t] : tensors) {
+        if (header.contains(name)) throw std::invalid_argument("safetensors: duplicate tensor name '" + name + "'");
+        size_t bytes = t.numel() * sizeof(float);
+        header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string json = header.dump();
+    json.append((8 - json.size() % 8) % 8, ' ');  // pad so the tensor data starts 8-byte aligned
+    std::string out(8, '\0');
+    uint64_t n = json.size();
+    std::memcpy(&out[0], &n, 8);
+    out += json;
+    for (const auto& [name, t] : tensors) out.append(reinterpret_cast<const char*>(t.ptr()), t.numel() * sizeof(float));
+    return out;
+}
+
+// Written to path.tmp, then renamed: a run killed mid-write leaves the old file intact.
+inline void save_safetensors(const std::string& path, const StateDict& tensors, const Metadata& metadata = {}) {
+    write_file_atomic(path, safetensors_bytes(tensors, metadata));
+}
+
+// Parse a file's bytes; every problem is reported with `path` and what is wrong.
+inline StateDict parse_safetensors(const std::string& bytes, const std::string& path, Metadata* metadata = nullptr) {
+    require_little_endian();
+    auto fail = [&](const std::string& why) { return std::runtime_error(path + ": not a valid safetensors file: " + why); };
+    if (bytes.size() < 8) throw fail("shorter than the 8-byte header length");
+    uint64_t n;
+    std::memcpy(&n, bytes.data(), 8);
+    if (n > bytes.size() - 8) throw fail("header length " + std::to_string(n) + " exceeds the file size " + std::to_string(bytes.size()));
+    nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n), nullptr, false);
+    if (header.is_discarded() || !header.is_object()) throw fail("the header is not a JSON object");
+    const size_t data_start = 8 + n, data_size = bytes.size() - data_start;
+    StateDict out;
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (const auto& [name, info] : header.items()) {
+        if (name == "__metadata__") {
+            if (metadata && info.is_object())
+                for (const auto& [k, v] : info.items()) (*metadata)[k] = v.is_string() ? v.get<std::string>() : v.dump();
+            continue;
+        }
+        try {
+            const std::string dtype = info.at("dtype");
+            Shape shape = info.at("shape").get<Shape>();
+            auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
+            if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
+                throw fail("tensor '" + name + "' has data_offsets outside the file");
+            size_t count = shape_numel(shape);
+            size_t item = dtype == "F32" || dtype == "I32" ? 4 : dtype == "F64" || dtype == "I64" ? 8 : 0;
+            if (item == 0) throw fail("tensor '" + name + "' has dtype " + dtype + " (supported: F32, F64, I32, I64)");
+            if (offsets[1] - offsets[0] != count * item)
+                throw fail("tensor '" + name + "' " + shape_str(shape) + " " + dtype + " needs " + std::to_string(count * item) +
+                           " bytes, data_offsets give " + std::to_string(offsets[1] - offsets[0]));
+            const char* src = bytes.data() + data_start + offsets[0];
+            Tensor t(shape);
+            for (size_t i = 0; i < count; ++i) {  // convert to float32 (exact for F32)
+                if (dtype == "F32") std::memcpy(&t[i], src + 4 * i, 4);
+                else if (dtype == "F64") { double v; std::memcpy(&v, src + 8 * i, 8); t[i] = static_cast<float>(v); }
+                else if (dtype == "I32") { int32_t v; std::memcpy(&v, src + 4 * i, 4); t[i] = static_cast<float>(v); }
+                else { int64_t v; std::memcpy(&v, src + 8 * i, 8); t[i] = static_cast<float>(v); }
+            }
+            ranges.push_back({offsets[0], offsets[1]});
+            out.push_back({name, std::move(t)});
+        } catch (const nlohmann::json::exception& e) {
+            throw fail("entry '" + name + "' is malformed (" + e.what() + ")");
+        } catch (const std::invalid_argument& e) {
+            throw fail("entry '" + name + "': " + e.what());
+        }
+    }
+    // The header is a JSON object (unordered); keep the file's data order, which is how we wrote it.
+    std::vector<size_t> order(out.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a].first < ranges[b].first; });
+    StateDict sorted;
+    for (size_t i : order) sorted.push_back(std::move(out[i]));
+    return sorted;
+}
+
+inline StateDict load_safetensors(const std::string& path, Metadata* metadata = nullptr) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
+    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return parse_safetensors(bytes, path, metadata);
+}
+
+// A module's weights and buffers under their PyTorch state_dict names.
+inline void save_module(const std::string& path, const nn::Module& m, const Metadata& metadata = {}) {
+    save_safetensors(path, m.state_dict(), metadata);
+}
+
+// Load and check names and shapes; a checkpoint of another architecture is refused with the
+// list of what differs (and the file named).
+inline void load_module(const std::string& path, nn::Module& m) {
+    StateDict sd = load_safetensors(path);
+    try {
+        m.load_state_dict(sd);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+}
+
+}  // namespace minigan::io
