@@ -25,6 +25,19 @@ struct Node {
     // (instead of capturing it) so a node never owns a pointer to itself: no reference cycles.
     std::function<void(Node& out)> backward_fn;
 
+    // Freeing a long chain (100k ops) the default way recurses once per node through the
+    // shared_ptr destructors and overflows the stack; instead take over the parents of every
+    // node that dies with us and release them one by one, in a loop.
+    ~Node() {
+        std::vector<std::shared_ptr<Node>> pending = std::move(parents);
+        while (!pending.empty()) {
+            std::shared_ptr<Node> p = std::move(pending.back());
+            pending.pop_back();
+            if (p.use_count() == 1)  // the last owner: p dies at the end of this iteration
+                for (auto& q : p->parents) pending.push_back(std::move(q));
+        }
+    }
+
     // The gradient buffer, created as zeros of the value's shape on first use.
     Tensor& grad_buffer() {
         if (grad.shape != value.shape || grad.numel() != value.numel()) grad = zeros(value.shape);

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# tests/mutation_check.sh - do the tests notice a broken backward formula? (a maintainer's tool,
+# not run in CI; about 5 minutes on 2 cores)
+#
+#   bash tests/mutation_check.sh            every mutation below
+#   bash tests/mutation_check.sh bce        only mutations whose name contains "bce"
+#   ALL=1 bash tests/mutation_check.sh      run every test file per mutation, not just the named one
+#
+# Each mutation breaks one formula in a scratch copy of include/ (a sed expression: a flipped
+# sign, a dropped term or factor, a wrong index), checks that the sed changed something, builds
+# the named test file(s) against the copy, runs them, and expects a failure. A mutation that
+# survives means a wrong gradient would pass our tests: strengthen the tests.
+# Add a line per new backward formula:  mutate NAME HEADER "TEST FILES" 'SED EXPRESSION'
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/minigan-mutation.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+CXX=${CXX:-g++}
+CXXFLAGS="-std=c++17 -O1 -fopenmp -w"
+ALL_TESTS="test_tensor test_autograd test_ops test_activations test_blas test_conv test_loss test_optim test_nn"
+FILTER=${1:-}
+results=()
+survivors=0
+invalid=0
+
+# build_and_run INCLUDE_DIR TESTS...: prints the names of the failing test cases; returns the
+# number of test files that failed (2 for a build error, so it is never mistaken for a catch).
+build_and_run() {
+  local inc=$1 t failed=0 out; shift
+  for t in "$@"; do
+    if ! "$CXX" $CXXFLAGS -I"$inc" "$ROOT/tests/$t.cpp" -lopenblas -o "$WORK/$t" 2>"$WORK/$t.build.log"; then
+      echo "BUILD FAILED: $t (see below)" >&2; head -5 "$WORK/$t.build.log" >&2; return 200
+    fi
+    if ! out=$("$WORK/$t" 2>&1); then
+      failed=$((failed + 1))
+      grep "^TEST CASE:" <<<"$out" | sed "s/^TEST CASE: */$t: /" | sort -u
+    fi
+  done
+  return $failed
+}
+
+mutate() {  # mutate NAME HEADER "TESTS" SED
+  local name=$1 header=$2 tests=$3 expr=$4 caught rc
+  [[ -n $FILTER && $name != *$FILTER* ]] && return
+  [[ -n ${ALL:-} ]] && tests=$ALL_TESTS
+  rm -rf "$WORK/include" && cp -r "$ROOT/include" "$WORK/include"
+  sed -i -e "$expr" "$WORK/include/minigan/$header"
+  if cmp -s "$ROOT/include/minigan/$header" "$WORK/include/minigan/$header"; then
+    results+=("$(printf '%-30s %s' "$name" "INVALID: the sed expression matched nothing in $header")")
+    invalid=$((invalid + 1)); return
+  fi
+  caught=$(build_and_run "$WORK/include" $tests); rc=$?
+  if ((rc == 200)); then
+    results+=("$(printf '%-30s %s' "$name" "INVALID: the mutant does not compile")"); invalid=$((invalid + 1))
+  elif ((rc == 0)); then
+    results+=("$(printf '%-30s %s' "$name" "SURVIVED (no test failed)")"); survivors=$((survivors + 1))
+  else
+    results+=("$(printf '%-30s caught by %s' "$name" "$(paste -sd '|' <<<"$caught" | sed 's/|/ | /g')")")
+  fi
+  echo "${results[-1]}"
+}
+
+echo "baseline: the unmodified headers must pass every test"
+if ! build_and_run "$ROOT/include" $ALL_TESTS >/dev/null; then
+  echo "the tests fail without any mutation: fix that first"; exit 1
+fi
+
+# ---- ops.hpp --------------------------------------------------------------------------------
+mutate "add (sign)"            ops.hpp test_ops '/^inline Var add(/,/^}/s/(\*dx)\[i\] += out\.grad\[i\]/(*dx)[i] -= out.grad[i]/'
+mutate "sub da (sign)"         ops.hpp test_ops '/^inline Var sub(/,/^}/s/(\*da)\[i\] += out\.grad\[i\]/(*da)[i] -= out.grad[i]/'
+mutate "sub db (sign)"         ops.hpp test_ops '/^inline Var sub(/,/^}/s/(\*db)\[i\] -= out\.grad\[i\]/(*db)[i] += out.grad[i]/'
+mutate "mul da (a for b)"      ops.hpp test_ops 's/(\*da)\[i\] += out\.grad\[i\] \* b\[i\]/(*da)[i] += out.grad[i] * a[i]/'
+mutate "mul db (b for a)"      ops.hpp test_ops 's/(\*db)\[i\] += out\.grad\[i\] \* a\[i\]/(*db)[i] += out.grad[i] * b[i]/'
+mutate "affine (drop scale)"   ops.hpp test_ops 's/(\*dx)\[i\] += scale \* out\.grad\[i\]/(*dx)[i] += out.grad[i]/'
+mutate "abs (sign)"            ops.hpp test_ops 's/((x\[i\] > 0\.0f) - (x\[i\] < 0\.0f))/((x[i] < 0.0f) - (x[i] > 0.0f))/'
+mutate "square (drop 2)"       ops.hpp test_ops 's/+= 2\.0f \* x\[i\] \* out\.grad\[i\]/+= x[i] * out.grad[i]/'
+mutate "matmul da (sign)"      ops.hpp test_ops 's/gemm(false, true, M, K, N, 1\.0f/gemm(false, true, M, K, N, -1.0f/'
+mutate "matmul db (sign)"      ops.hpp test_ops 's/gemm(true, false, K, N, M, 1\.0f/gemm(true, false, K, N, M, -1.0f/'
+mutate "sum (sign)"            ops.hpp test_ops 's/g += out\.grad\[0\];/g -= out.grad[0];/'
+mutate "sum(dim) (index)"      ops.hpp test_ops 's/+= out\.grad\[o \* inner + i\];/+= out.grad[o * inner];/'
+mutate "reshape (sign)"        ops.hpp test_ops '/^inline Var reshape(/,/^}/s/(\*dx)\[i\] += out\.grad\[i\]/(*dx)[i] -= out.grad[i]/'
+
+# ---- activations.hpp ------------------------------------------------------------------------
+mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(x\[i\] > 0\.0f ? 1\.0f : negative_slope)/(x[i] > 0.0f ? 1.0f : 0.0f)/'
+mutate "tanh (1 - y)"          activations.hpp test_activations 's/(1\.0f - y\[i\] \* y\[i\])/(1.0f - y[i])/'
+mutate "sigmoid (drop y)"      activations.hpp test_activations 's/out\.grad\[i\] \* y\[i\] \* (1\.0f - y\[i\])/out.grad[i] * (1.0f - y[i])/'
+
+# ---- nn/linear.hpp --------------------------------------------------------------------------
+mutate "linear dx (sign)"      nn/linear.hpp test_nn 's/gemm(false, false, N, in, out_f, 1\.0f/gemm(false, false, N, in, out_f, -1.0f/'
+mutate "linear dW (half)"      nn/linear.hpp test_nn 's/gemm(true, false, out_f, in, N, 1\.0f/gemm(true, false, out_f, in, N, 0.5f/'
+mutate "linear db (row 0)"     nn/linear.hpp test_nn 's/(\*db)\[j\] += out\.grad\[n \* out_f + j\]/(*db)[j] += out.grad[j]/'
+
+# ---- conv.hpp -------------------------------------------------------------------------------
+mutate "conv2d dW (sign)"      conv.hpp "test_conv test_nn" 's/gemm(false, true, O, R, N \* P, 1\.0f/gemm(false, true, O, R, N * P, -1.0f/'
+mutate "conv2d db (sign)"      conv.hpp "test_conv test_nn" '/^inline Var conv2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
+mutate "conv2d dx (sign)"      conv.hpp "test_conv test_nn" 's/gemm(true, false, R, N \* P, O, 1\.0f/gemm(true, false, R, N * P, O, -1.0f/'
+mutate "conv2d dx (col2im off by one)" conv.hpp "test_conv test_nn" 's/dst\[w0 + (j - j0) \* s\] += src\[j\]/dst[w0 + (j - j0) * s] += src[j0]/'
+mutate "convT dW (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, true, C, R, N \* P, 1\.0f/gemm(false, true, C, R, N * P, -1.0f/'
+mutate "convT db (sign)"       conv.hpp "test_conv test_nn" '/^inline Var conv_transpose2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
+mutate "convT dx (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, false, C, N \* P, R, 1\.0f/gemm(false, false, C, N * P, R, -1.0f/'
+
+# ---- nn/batchnorm.hpp -----------------------------------------------------------------------
+mutate "batch_norm dx train (drop xhat term)" nn/batchnorm.hpp test_nn 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
+mutate "batch_norm dx train (drop mean)"      nn/batchnorm.hpp test_nn 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - xhat * mean_dy_xhat)/'
+mutate "batch_norm dx eval (drop rstd)"       nn/batchnorm.hpp test_nn 's/ : k \* dy\[i\];/ : g[c] * dy[i];/'
+mutate "batch_norm dgamma (sum dy)"           nn/batchnorm.hpp test_nn 's/(\*dgamma)\[c\] += static_cast<float>(sum_dy_xhat)/(*dgamma)[c] += static_cast<float>(sum_dy)/'
+mutate "batch_norm dbeta (sign)"              nn/batchnorm.hpp test_nn 's/(\*dbeta)\[c\] += static_cast<float>(sum_dy)/(*dbeta)[c] -= static_cast<float>(sum_dy)/'
+
+# ---- nn/layers.hpp --------------------------------------------------------------------------
+mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/(\*dx)\[i\] += out\.grad\[i\] \* scale\[i\]/(*dx)[i] += out.grad[i]/'
+
+# ---- loss.hpp -------------------------------------------------------------------------------
+mutate "bce dp (drop denominator)" loss.hpp test_loss 's/(\*dp)\[i\] += g \* (p\[i\] - t\[i\]) \/ denom/(*dp)[i] += g * (p[i] - t[i])/'
+mutate "bce dt (sign)"         loss.hpp test_loss 's/g \* (std::max(std::log(1\.0f - p\[i\]), -100\.0f) - std::max(std::log(p\[i\]), -100\.0f))/g * (std::max(std::log(p[i]), -100.0f) - std::max(std::log(1.0f - p[i]), -100.0f))/'
+mutate "bce_with_logits dx (+t)" loss.hpp test_loss 's/g \* (stable_sigmoid(x\[i\]) - t\[i\])/g * (stable_sigmoid(x[i]) + t[i])/'
+mutate "bce_with_logits dt (sign)" loss.hpp test_loss 's/(\*dt)\[i\] += -g \* x\[i\]/(*dt)[i] += g * x[i]/'
+mutate "mse dx (drop t)"       loss.hpp test_loss '/^inline Var mse(/,/^}/s/(\*dx)\[i\] += g \* (x\[i\] - t\[i\])/(*dx)[i] += g * x[i]/'
+mutate "mse dt (sign)"         loss.hpp test_loss '/^inline Var mse(/,/^}/s/(\*dt)\[i\] -= g \* (x\[i\] - t\[i\])/(*dt)[i] += g * (x[i] - t[i])/'
+
+# ---- not backward formulas, but numbers the tests also pin down ------------------------------
+mutate "engine: reset leaf grads"  autograd.hpp test_autograd 's/if (!n->is_leaf) n->grad = zeros/n->grad = zeros/'
+mutate "BN running_var biased"     nn/batchnorm.hpp test_nn 's/var \* n \/ (n - 1)/var/'
+mutate "Adam no bias correction 1" optim.hpp test_optim 's/static_cast<float>(lr \/ bc1)/lr/'
+mutate "SGD momentum ignored"      optim.hpp test_optim 's/p\[i\] -= lr \* (momentum != 0\.0f ? buf\[i\] : g\[i\])/p[i] -= lr * g[i]/'
+
+echo
+echo "==== results: ${#results[@]} mutations, $survivors survived, $invalid invalid"
+printf '%s\n' "${results[@]}"
+((survivors == 0 && invalid == 0))
