@@ -60,6 +60,7 @@ public:
                                      "\n(was it written with other flags, e.g. another --width? use a new --out folder)");
         }
         truncate_metrics(state.step);
+        resumed_ = true;
         return true;
     }
 
@@ -72,10 +73,12 @@ public:
                                      std::to_string(s.g_loss) + "); training stopped. The last good checkpoint is in " +
                                      dir_ + " (try a lower learning rate)");
         if (!metrics_.is_open()) {
-            bool fresh = !std::filesystem::exists(metrics_path()) || std::filesystem::file_size(metrics_path()) == 0;
-            metrics_.open(metrics_path(), std::ios::app);
+            // A resumed run appends to the rows kept by resume(); a new run starts the file afresh
+            // (and forgets the sample grids of an older run that used the same folder).
+            if (!resumed_) remove_old_samples();
+            metrics_.open(metrics_path(), resumed_ ? std::ios::app : std::ios::trunc);
             if (!metrics_) throw std::runtime_error(metrics_path() + ": cannot open for writing");
-            if (fresh) metrics_ << "step,epoch,d_loss,g_loss,d_real,d_fake,seconds\n";
+            if (!resumed_) metrics_ << "step,epoch,d_loss,g_loss,d_real,d_fake,seconds\n";
         }
         char row[200];
         std::snprintf(row, sizeof row, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", state.step, state.epoch + 1, s.d_loss,
@@ -159,6 +162,11 @@ private:
         io::write_file_atomic(metrics_path(), kept);
     }
 
+    void remove_old_samples() {
+        for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/samples"))
+            if (entry.path().filename().string().rfind("epoch_", 0) == 0) std::filesystem::remove(entry.path());
+    }
+
     // progress.gif: every samples/epoch_NNN.png so far (also those from before a --resume).
     void write_gif() {
         std::vector<io::Image> frames;
@@ -173,6 +181,7 @@ private:
     std::string dir_;
     nlohmann::json config_;
     std::ofstream metrics_;
+    bool resumed_ = false;  // resume() found a checkpoint: keep what the folder holds
     std::vector<float> d_losses_, g_losses_;
 };
 
