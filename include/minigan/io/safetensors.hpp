@@ -75,11 +75,17 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
         }
         try {
             const std::string dtype = info.at("dtype");
-            Shape shape = info.at("shape").get<Shape>();
+            const auto dims = info.at("shape").get<std::vector<int64_t>>();  // 64-bit: no silent wrap-around
             auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
                 throw fail("tensor '" + name + "' has data_offsets outside the file");
-            size_t count = shape_numel(shape);
+            size_t count = 1;  // shape_numel, guarded: a corrupt shape must not overflow or allocate
+            for (int64_t d : dims) {
+                if (d < 0 || d > INT32_MAX || (d > 0 && count > data_size / static_cast<size_t>(d)))
+                    throw fail("tensor '" + name + "' has an impossible shape " + info.at("shape").dump());
+                count *= static_cast<size_t>(d);
+            }
+            const Shape shape(dims.begin(), dims.end());
             size_t item = dtype == "F32" || dtype == "I32" ? 4 : dtype == "F64" || dtype == "I64" ? 8 : 0;
             if (item == 0) throw fail("tensor '" + name + "' has dtype " + dtype + " (supported: F32, F64, I32, I64)");
             if (offsets[1] - offsets[0] != count * item)
@@ -106,7 +112,16 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a].first < ranges[b].first; });
     StateDict sorted;
-    for (size_t i : order) sorted.push_back(std::move(out[i]));
+    size_t expected_begin = 0;  // the tensors tile the data: no gaps, no overlaps, nothing after
+    for (size_t i : order) {
+        if (ranges[i].first != expected_begin)
+            throw fail("tensor '" + out[i].first + "' starts at byte " + std::to_string(ranges[i].first) + ", expected " +
+                       std::to_string(expected_begin) + " (the data has a gap or two tensors overlap)");
+        expected_begin = ranges[i].second;
+        sorted.push_back(std::move(out[i]));
+    }
+    if (expected_begin != data_size)
+        throw fail(std::to_string(data_size - expected_begin) + " bytes after the last tensor");
     return sorted;
 }
 
