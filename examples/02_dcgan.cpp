@@ -7,10 +7,14 @@
 // runs/dcgan/samples/epoch_NNN.png from the same 64 latent vectors, so you watch the same
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
 // --width 1 is the reference model of the TensorFlow DCGAN tutorial; the default 0.25 trains
-// 16x faster and already writes clear digits in a few minutes on two cores.
+// 16x faster. The defaults are a demo that fits in a few minutes on two cores (one epoch, Adam
+// lr 5e-4, samples from an average of G's weights: --ema); docs/results.md measures each choice
+// with examples/evaluate. --width 1 is the reference model; --lr 2e-4 --ema 0 the paper's recipe.
 #include <cstdio>
+#include <filesystem>
 
 #include <minigan/data/dataset.hpp>
+#include <minigan/gan/ema.hpp>
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/training_run.hpp>
 #include <minigan/io/cli.hpp>
@@ -23,24 +27,33 @@ int main(int argc, char** argv) {
     io::Cli cli("02_dcgan", "Train a DCGAN and write sample grids, loss curves and checkpoints.");
     cli.option("--dataset", "mnist", "training images");
     cli.choices("--dataset", {"mnist", "fashion"});
-    cli.option("--epochs", 5, "passes over the training set");
+    cli.option("--epochs", 1, "passes over the training set (one: ~3.5 minutes at width 0.25 on two cores)");
     cli.option("--batch", 64, "images per step (for D: this many real and this many fake)");
     cli.option("--width", 0.25, "channel multiplier: 1 = the reference DCGAN, 0.25 = fast demo");
     cli.option("--latent", 100, "size of the random vector z that G turns into an image");
-    cli.option("--lr", 2e-4, "Adam learning rate for both networks (DCGAN paper: 2e-4)");
+    cli.option("--lr", 5e-4, "Adam learning rate for both networks (DCGAN paper: 2e-4; 5e-4 learns faster in a short run)");
     cli.option("--beta1", 0.5, "Adam beta1 (DCGAN paper: 0.5; PyTorch's default 0.9 oscillates)");
     cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
     cli.option("--out", "runs/dcgan", "output folder");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    cli.option("--minutes", 0.0, "stop after this many minutes of training, mid-epoch if need be (0 = no limit)");
+    cli.option("--real-label", 1.0, "D's target for real images (0.9 = one-sided label smoothing)");
+    cli.option("--lr-d", 0.0, "Adam learning rate of D alone (0 = the same as --lr)");
+    cli.option("--d-dropout", 0.3, "dropout in D after each conv block (the reference: 0.3)");
+    cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch"), latent = cli.integer("--latent");
     const float width = static_cast<float>(cli.number("--width"));
+    const double minutes = cli.number("--minutes"), ema = cli.number("--ema"), real_label = cli.number("--real-label");
     if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
+    if (minutes < 0 || ema < 0 || ema >= 1 || real_label <= 0 || real_label > 1 || cli.number("--lr-d") < 0 ||
+        cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1)
+        cli.fail("need --minutes >= 0, 0 <= --ema < 1, 0 < --real-label <= 1, --lr-d >= 0, 0 <= --d-dropout < 1");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
     std::printf("minigan 02_dcgan: %s\n", runtime_summary().c_str());
@@ -56,26 +69,52 @@ int main(int argc, char** argv) {
         // ---- models and optimizers: separate Adams, so D's step never moves G --------------------
         auto G = gan::dcgan_generator(latent, width);
         auto D = gan::dcgan_discriminator(width);
+        for (size_t i = 0; i < D->size(); ++i)  // --d-dropout: the same probability in each Dropout of D
+            if (auto* drop = dynamic_cast<nn::Dropout*>(&(*D)[i])) drop->p = static_cast<float>(cli.number("--d-dropout"));
         std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
                     D->parameter_count(), D->summary().c_str());
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
-        optim::Adam optD(D->parameters(), lr, beta1, 0.999f);
+        const float lr_d = cli.number("--lr-d") > 0 ? static_cast<float>(cli.number("--lr-d")) : lr;
+        optim::Adam optD(D->parameters(), lr_d, beta1, 0.999f);
+
+        // --ema: G_avg holds the running average of G's weights; the sample grids come from it.
+        std::unique_ptr<gan::WeightAverage> average;
+        std::shared_ptr<nn::Sequential> G_avg;
+        if (ema > 0) {
+            average = std::make_unique<gan::WeightAverage>(*G, static_cast<float>(ema));
+            G_avg = gan::dcgan_generator(latent, width);
+        }
 
         // A fixed latent batch: the sample grids of all epochs show the same 64 points of z-space.
         Rng sample_rng(12345);
         const Tensor fixed_z = randn({64, latent}, sample_rng);
 
-        gan::TrainingRun run(cli.text("--out"), cli.values());
+        nlohmann::json config(cli.values());
+        config["model"] = "dcgan";  // examples/evaluate rebuilds the generator from this
+        gan::TrainingRun run(cli.text("--out"), config);
+        const std::string average_path = run.dir() + "/generator_ema.safetensors";
         if (cli.is_set("--resume")) {
-            if (run.resume(*G, *D, optG, optD))
+            if (run.resume(*G, *D, optG, optD)) {
                 std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-            else
+                // The average goes on from where it was, if its file belongs to this checkpoint (a run
+                // killed between the two writes has a newer one); otherwise it starts again from G.
+                io::Metadata meta;
+                StateDict averaged;
+                if (average && std::filesystem::exists(average_path)) averaged = io::load_safetensors(average_path, &meta);
+                if (average && meta.count("step") && std::stol(meta.at("step")) == run.state.step)
+                    average->load(averaged, std::stol(meta.at("updates")));
+                else if (average)
+                    average = std::make_unique<gan::WeightAverage>(*G, static_cast<float>(ema));
+            } else {
                 std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
+            }
         }
+        const double budget_seconds = minutes * 60.0;
+        auto out_of_time = [&] { return budget_seconds > 0 && run.state.seconds >= budget_seconds; };
 
         // ---- training loop -----------------------------------------------------------------
-        for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
+        for (int epoch = run.state.epoch; epoch < epochs && !out_of_time(); ++epoch) {
             batches.start_epoch(epoch);
             io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
                                 batches.batches_per_epoch(), batch);
@@ -84,12 +123,13 @@ int main(int argc, char** argv) {
             Tensor images;
             std::vector<int> labels;
             gan::StepStats s{};
-            for (int b = 0; b < batches.batches_per_epoch(); ++b) {
+            for (int b = 0; b < batches.batches_per_epoch() && !out_of_time(); ++b) {
                 batches.next(images, labels);
                 double t0 = bar.seconds();
                 Var real(images);
                 Var z(randn({batch, latent}));
-                s = gan::train_step(*G, *D, optG, optD, real, z);
+                s = gan::train_step(*G, *D, optG, optD, real, z, static_cast<float>(real_label));
+                if (average) average->update(*G);
                 run.state.seconds += bar.seconds() - t0;
                 run.log_step(s);
                 char line[160];
@@ -98,16 +138,22 @@ int main(int argc, char** argv) {
                 bar.update(b + 1, line);
             }
             // Samples in eval mode: BatchNorm uses its running statistics, as at deployment.
-            G->eval();
+            nn::Sequential& sampler = average ? *G_avg : *G;
+            if (average) average->copy_to(*G, *G_avg);
+            sampler.eval();
             Tensor samples;
             {
                 NoGrad no_grad;
-                samples = (*G)(Var(fixed_z)).value();
+                samples = sampler(Var(fixed_z)).value();
             }
+            if (average)  // beside generator.safetensors: the averaged weights, which examples/evaluate uses
+                io::save_module(average_path, *G_avg, {{"updates", std::to_string(average->updates())},
+                                                       {"step", std::to_string(run.state.step)}});
             run.end_epoch(*G, *D, optG, optD, samples);
             bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +
                        std::to_string(epoch + 1) + ".png");
         }
+        if (out_of_time()) std::printf("stopped after the --minutes %g time budget\n", minutes);
         std::printf("done: %d epochs, %ld steps, %.0f s of training. Look at %s/samples/ and %s/progress.gif\n",
                     run.state.epoch, run.state.step, run.state.seconds, run.dir().c_str(), run.dir().c_str());
     } catch (const std::exception& e) {

@@ -3,11 +3,12 @@
 //   ./benchmark --model all --batch 64 --threads 2 --steps 20 --warmup 3
 //
 // Same models, same step and the same JSON fields as ../shared/peers/torch_bench.py (PyTorch),
-// so docs/performance.md can put the two side by side (.ci/bench runs both). Random inputs in
+// so docs/performance.md can put the two side by side (benchmarks/compare.sh runs both). Random inputs in
 // [-1, 1]: no data set needed. images_per_s = batch / median step time.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -44,22 +45,38 @@ double median(std::vector<double> v) {
     return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
+const char* env_or_unset(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "(unset)";
+}
+
+// The fields of torch_bench.py's lines (its torch-only ones, mkldnn and torch, aside), plus framework
+// and the environment that decides OpenBLAS's kernel.
 void report(const std::string& model, const char* mode, const Options& o, const std::vector<double>& ms, double flops) {
     double med = median(ms), mn = *std::min_element(ms.begin(), ms.end());
     double mean = 0;
     for (double t : ms) mean += t / ms.size();
+#ifdef _OPENMP
+    const int blas_threads = 1;  // per call: big GEMMs are split over the OpenMP threads (parallel.hpp)
+#else
+    const int blas_threads = openblas_get_num_threads();
+#endif
     std::printf("{\"model\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.2f, "
                 "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"step_ms_mean\": %.3f, \"steps\": %d, \"warmup\": %d, "
-                "\"flops_per_step\": %.0f, \"gflops_per_s\": %.2f, \"framework\": \"minigan\"}\n",
+                "\"flops_per_step\": %.0f, \"gflops_per_s\": %.2f, \"blas_threads\": %d, \"omp_wait_policy\": \"%s\", "
+                "\"openblas_coretype\": \"%s\", \"framework\": \"minigan\"}\n",
                 model.c_str(), mode, o.batch, num_threads(), o.batch / (med / 1000.0), med, mn, mean, o.steps, o.warmup,
-                flops, flops / (med / 1000.0) / 1e9);
+                flops, flops / (med / 1000.0) / 1e9, blas_threads, env_or_unset("OMP_WAIT_POLICY"),
+                env_or_unset("OPENBLAS_CORETYPE"));
     std::fflush(stdout);
 }
 
-template <class F>
-std::vector<double> time_steps(const Options& o, F&& step) {
+// before(i) runs untimed before step i (torch_bench.py draws the sampling z outside the clock).
+template <class F, class Before>
+std::vector<double> time_steps(const Options& o, F&& step, Before&& before) {
     std::vector<double> ms;
     for (int i = 0; i < o.warmup + o.steps; ++i) {
+        before();
         auto t0 = Clock::now();
         step();
         double dt = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -78,17 +95,17 @@ void bench(const std::string& model, const Options& o) {
     Var real(rand_uniform(image_shape, -1.0f, 1.0f));
     Flops f = flop_model(model, B);
     auto train = time_steps(o, [&] {
-        Var z(randn({B, latent}));
+        Var z(randn({B, latent}));  // inside the clock, as in torch_bench.py
         gan::train_step(*G, *D, optG, optD, real, z);
-    });
+    }, [] {});
     report(model, "train_step", o, train, f.step);
     if (o.sampling) {
         G->eval();
+        Var z;
         auto sample = time_steps(o, [&] {
             NoGrad no_grad;
-            Var z(randn({B, latent}));
             Var images = (*G)(z);
-        });
+        }, [&] { z = Var(randn({B, latent})); });
         report(model, "g_forward", o, sample, f.g_forward);
     }
 }

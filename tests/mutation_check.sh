@@ -81,7 +81,7 @@ mutate "sum(dim) (index)"      ops.hpp test_ops 's/+= out\.grad\[o \* inner + i\
 mutate "reshape (sign)"        ops.hpp test_ops '/^inline Var reshape(/,/^}/s/(\*dx)\[i\] += out\.grad\[i\]/(*dx)[i] -= out.grad[i]/'
 
 # ---- activations.hpp ------------------------------------------------------------------------
-mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(x\[i\] > 0\.0f ? 1\.0f : negative_slope)/(x[i] > 0.0f ? 1.0f : 0.0f)/'
+mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(px\[i\] > 0\.0f ? 1\.0f : negative_slope)/(px[i] > 0.0f ? 1.0f : 0.0f)/'
 mutate "tanh (1 - y)"          activations.hpp test_activations 's/(1\.0f - y\[i\] \* y\[i\])/(1.0f - y[i])/'
 mutate "sigmoid (drop y)"      activations.hpp test_activations 's/out\.grad\[i\] \* y\[i\] \* (1\.0f - y\[i\])/out.grad[i] * (1.0f - y[i])/'
 
@@ -98,6 +98,9 @@ mutate "conv2d dx (col2im off by one)" conv.hpp "test_conv test_nn" 's/dst\[w0 +
 mutate "convT dW (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, true, C, R, N \* P, 1\.0f/gemm(false, true, C, R, N * P, -1.0f/'
 mutate "convT db (sign)"       conv.hpp "test_conv test_nn" '/^inline Var conv_transpose2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
 mutate "convT dx (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, false, C, N \* P, R, 1\.0f/gemm(false, false, C, N * P, R, -1.0f/'
+mutate "tap path dW (sign)"    conv.hpp test_conv 's/gemm(false, true, m1 - m0, K, static_cast<int>(run), 1\.0f,/gemm(false, true, m1 - m0, K, static_cast<int>(run), -1.0f,/'
+mutate "tap path dx (taps not transposed)" conv.hpp test_conv 's/tap_gemms(taps, true, C, O, k \* k, N,/tap_gemms(taps, false, C, O, k * k, N,/'
+mutate "tap path dx (phases overwrite)" conv.hpp test_conv 's/to\[n \* image\] += from\[n\];/to[n * image] = from[n];/'
 
 # ---- nn/batchnorm.hpp -----------------------------------------------------------------------
 mutate "batch_norm dx train (drop xhat term)" nn/batchnorm.hpp test_nn 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
@@ -107,7 +110,7 @@ mutate "batch_norm dgamma (sum dy)"           nn/batchnorm.hpp test_nn 's/(\*dga
 mutate "batch_norm dbeta (sign)"              nn/batchnorm.hpp test_nn 's/(\*dbeta)\[c\] += static_cast<float>(sum_dy)/(*dbeta)[c] -= static_cast<float>(sum_dy)/'
 
 # ---- nn/layers.hpp --------------------------------------------------------------------------
-mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/(\*dx)\[i\] += out\.grad\[i\] \* scale\[i\]/(*dx)[i] += out.grad[i]/'
+mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/pdx\[i\] += dy\[i\] \* (mask\.bits/pdx[i] += dy[i] + 0 * (mask.bits/'
 
 # ---- loss.hpp -------------------------------------------------------------------------------
 mutate "bce dp (drop denominator)" loss.hpp test_loss 's/(\*dp)\[i\] += g \* (p\[i\] - t\[i\]) \/ denom/(*dp)[i] += g * (p[i] - t[i])/'

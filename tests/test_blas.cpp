@@ -100,3 +100,26 @@ TEST_CASE("gemm with M = 0 or N = 0 writes nothing") {
     gemm(false, false, 1, 0, 1, 1.0f, A, 1, B, 1, 0.0f, C, 1);
     CHECK(C[0] == 7.0f);
 }
+
+TEST_CASE("gemm split over threads (big products): rows or columns, every transpose, strides, same as one thread") {
+    // Products over ~4 MFLOP per thread are cut into one block of C per thread (blas.hpp): tall
+    // ones by rows, wide ones by columns, with pieces of 16 and a ragged last piece.
+    Rng rng(23);
+    const int threads_before = num_threads();
+    set_num_threads(std::max(2, threads_before));
+    struct Size { int M, N, K; };
+    for (Size s : {Size{301, 97, 150}, Size{45, 517, 130}, Size{200, 200, 64}})
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) compare_with_naive(ta, tb, s.M, s.N, s.K, 0.75f, 0.5f, 3, rng);
+    // Split or not, every element of C is the same single-threaded SGEMM sum over K.
+    const int M = 160, N = 700, K = 96;
+    std::vector<float> A = random_matrix(M, K, K, rng), B = random_matrix(K, N, N, rng);
+    std::vector<float> split(static_cast<size_t>(M) * N), one(split.size());
+    gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, split.data(), N);
+    set_num_threads(1);
+    gemm(false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, one.data(), N);
+    double worst = 0.0;
+    for (size_t i = 0; i < one.size(); ++i) worst = std::max(worst, std::fabs(double(split[i]) - one[i]));
+    CHECK(worst <= 1e-6 * K);
+    set_num_threads(threads_before);
+}

@@ -241,7 +241,94 @@ def test_clear_errors(examples, data, tmp):
     check(meta.get("epoch") == "1", f"after the diverged run the checkpoint is at epoch {meta.get('epoch')}, not 1")
 
 
-TESTS = [test_dcgan_smoke, test_exact_resume, test_clear_errors]
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk, which always comes first: bytes 16-24."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    check(head[:8] == b"\x89PNG\r\n\x1a\n", f"{path}: not a PNG file")
+    return struct.unpack(">II", head[16:24])
+
+
+def test_vanilla_smoke(examples, data, tmp):
+    out = os.path.join(tmp, "vanilla")
+    run(os.path.join(examples, "01_vanilla_gan"), "--data", data, "--epochs", 2, "--batch", 16, "--limit", 64,
+        "--width", 0.25, "--threads", 1, "--out", out)
+    expect_artifacts(out, 2, "01_vanilla_gan")
+    expect_finite_metrics(out, 2 * 64 // 16, "01_vanilla_gan")
+    with open(os.path.join(out, "run.json")) as f:
+        config = json.load(f)["config"]
+    check(config.get("model") == "vanilla", f"01_vanilla_gan: run.json config model is {config.get('model')!r}")
+    # The MLP generator at width 0.25: Linear(100, 64) first, Linear(256, 784) last (layer 6).
+    tensors, _ = read_safetensors(os.path.join(out, "generator.safetensors"))
+    check(tensors.get("0.weight", (0, None))[1] == [64, 100], "01_vanilla_gan: generator 0.weight is not (64, 100)")
+    check(tensors.get("6.weight", (0, None))[1] == [784, 256], "01_vanilla_gan: generator 6.weight is not (784, 256)")
+    # An 8x8 grid of 28x28 images with 1-pixel separators: 8 * 28 + 7 = 231 pixels square.
+    check(png_size(os.path.join(out, "samples", "epoch_002.png")) == (231, 231), "01_vanilla_gan: grid is not 8x8")
+
+
+def test_conditional_smoke(examples, data, tmp):
+    cgan = os.path.join(examples, "04_conditional_gan")
+    out = os.path.join(tmp, "conditional")
+    common = ["--data", data, "--epochs", 2, "--batch", 16, "--limit", 64, "--width", 0.125, "--threads", 1,
+              "--out", out]
+    run(cgan, *common, "--digit", 3)
+    expect_artifacts(out, 2, "04_conditional_gan")
+    rows = expect_finite_metrics(out, 2 * 64 // 16, "04_conditional_gan")
+    with open(os.path.join(out, "run.json")) as f:
+        config = json.load(f)["config"]
+    check(config.get("model") == "conditional", f"04_conditional_gan: run.json config model is {config.get('model')!r}")
+    # One row per class: 10 rows of 8 columns -> 231 x (10 * 28 + 9) = 231 x 289 pixels.
+    check(png_size(os.path.join(out, "samples", "epoch_002.png")) == (231, 289),
+          "04_conditional_gan: the epoch grid is not 10 rows (one per class) of 8")
+    check(png_size(os.path.join(out, "digit_3.png")) == (231, 231), "04_conditional_gan: digit_3.png is not 8x8")
+    # G's first layer sees z and the one-hot class: 100 + 10 inputs.
+    tensors, _ = read_safetensors(os.path.join(out, "generator.safetensors"))
+    check(tensors.get("0.weight", (0, [0, 0]))[1][1] == 110, "04_conditional_gan: generator 0.weight has not 110 inputs")
+    # --resume --digit on a finished run only samples: no new training rows.
+    run(cgan, *common, "--resume", "--digit", 5)
+    check(os.path.isfile(os.path.join(out, "digit_5.png")), "04_conditional_gan --resume --digit 5: no digit_5.png")
+    check(read_metrics(os.path.join(out, "metrics.csv")) == rows,
+          "04_conditional_gan --resume --digit 5 on a finished run changed metrics.csv (it should only sample)")
+    proc = run(cgan, "--digit", 10, "--out", os.path.join(tmp, "c-bad"), expect_ok=False)
+    check(proc.returncode != 0 and "--digit" in proc.stderr, f"--digit 10: no clear error:\n{proc.stderr[-400:]}")
+
+
+def test_anogan_smoke(examples, data, tmp):
+    """03_anogan: GAN on one class, encoder, both scores, the pictures; a second run loads, not trains."""
+    anogan = os.path.join(examples, "03_anogan")
+    out = os.path.join(tmp, "anogan")
+    common = ["--data", data, "--normal-class", 3, "--epochs", 1, "--batch", 8, "--width", 0.125, "--latent", 16,
+              "--encoder-epochs", 1, "--search-queries", 16, "--search-steps", 3, "--threads", 1, "--out", out]
+    run(anogan, *common)
+    for name in ["results.json", "roc.png", "histogram.png", "histogram_code.png", "panel_f-anogan.png",
+                 "panel_code.png", "panel_anogan.png", "scores.csv", "encoder.safetensors", "gan/generator.safetensors"]:
+        check(os.path.isfile(os.path.join(out, name)), f"03_anogan: {name} was not written")
+    if not os.path.isfile(os.path.join(out, "results.json")):
+        return
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    for method in ("f_anogan", "f_anogan_code", "anogan"):
+        auroc = results[method]["auroc"]
+        check(auroc is not None and 0.0 <= auroc <= 1.0, f"03_anogan: {method} AUROC is {auroc}")
+        check(results[method]["queries_per_second"] > 0, f"03_anogan: {method} has no scoring speed")
+    check(results["anogan"]["queries"] == 16 and results["anogan"]["steps"] == 3,
+          f"03_anogan: AnoGAN scored {results['anogan']['queries']} queries with {results['anogan']['steps']} steps")
+    with open(os.path.join(out, "scores.csv")) as f:
+        rows = [line for line in f if line.strip()]
+    check(len(rows) == 1 + 64, f"03_anogan: scores.csv has {len(rows) - 1} rows, expected one per test image (64)")
+    # Run again in the same folder: the GAN and the encoder are loaded, and the scores repeat.
+    proc = run(anogan, *common)
+    check("loaded the GAN" in proc.stdout and "loaded the encoder" in proc.stdout,
+          f"03_anogan run twice: the second run did not load the GAN and the encoder:\n{proc.stdout[-800:]}")
+    with open(os.path.join(out, "results.json")) as f:
+        again = json.load(f)
+    check(again["f_anogan"]["auroc"] == results["f_anogan"]["auroc"],
+          "03_anogan run twice: the f-AnoGAN AUROC changed although nothing was trained")
+    proc = run(anogan, "--normal-class", 10, "--out", os.path.join(tmp, "a-bad"), expect_ok=False)
+    check(proc.returncode != 0 and "--normal-class" in proc.stderr, f"--normal-class 10: no clear error:\n{proc.stderr[-400:]}")
+
+
+TESTS = [test_dcgan_smoke, test_exact_resume, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_anogan_smoke]
 
 
 def main():

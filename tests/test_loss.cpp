@@ -159,3 +159,40 @@ TEST_CASE("losses scale an upstream gradient: d(3 * loss) = 3 d(loss)") {
     small_step.eps = 2e-3;
     gradcheck([](const Vars& v) { return bce(v[0], v[1]) * 3.0f; }, {p, t}, small_step, "3 bce");
 }
+
+TEST_CASE("cross_entropy by hand") {
+    // Row 0: logits (0, ln 3), label 1: softmax (1/4, 3/4), loss -ln(3/4) = 0.2876821.
+    // Row 1: logits (ln 4, 0), label 1: softmax (4/5, 1/5), loss -ln(1/5) = 1.6094379.
+    const float ln3 = std::log(3.0f), ln4 = std::log(4.0f);
+    Var x(Tensor({2, 2}, {0.0f, ln3, ln4, 0.0f}), true);
+    Var loss = cross_entropy(x, {1, 1});
+    CHECK(loss.shape() == Shape{});
+    CHECK(loss.item() == doctest::Approx((0.2876821 + 1.6094379) / 2));
+    // dloss/dx = (softmax - onehot) / N: row 0 (0.25, -0.25) / 2, row 1 (0.8, -0.8) / 2
+    loss.backward();
+    CHECK(x.grad()[0] == doctest::Approx(0.125));
+    CHECK(x.grad()[1] == doctest::Approx(-0.125));
+    CHECK(x.grad()[2] == doctest::Approx(0.4));
+    CHECK(x.grad()[3] == doctest::Approx(-0.4));
+}
+
+TEST_CASE("cross_entropy: huge logits stay finite and exact") {
+    // Logits (1000, 0), label 1: -log softmax = 1000 + log(1 + e^-1000) = 1000, not inf.
+    Var x(Tensor({1, 2}, {1000.0f, 0.0f}), true);
+    CHECK(cross_entropy(x, {1}).item() == doctest::Approx(1000.0));
+    CHECK(cross_entropy(x, {0}).item() == doctest::Approx(0.0));
+}
+
+TEST_CASE("gradcheck: cross_entropy with respect to the logits") {
+    Rng rng(46);
+    const std::vector<int> labels{2, 0, 4};
+    gradcheck([&](const Vars& v) { return cross_entropy(v[0], labels); }, {randn({3, 5}, rng, 0.0f, 2.0f)}, {},
+              "cross_entropy");
+}
+
+TEST_CASE("cross_entropy errors name the problem") {
+    Var x(Tensor({2, 3}));
+    CHECK(contains(thrown_message<std::invalid_argument>([&] { cross_entropy(x, {0}); }), "1 labels for 2 rows"));
+    CHECK(contains(thrown_message<std::invalid_argument>([&] { cross_entropy(x, {0, 3}); }), "label 3 is outside 0..2"));
+    CHECK(contains(thrown_message<std::invalid_argument>([&] { cross_entropy(Var(Tensor({6})), {0}); }), "(N, K)"));
+}

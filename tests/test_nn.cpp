@@ -6,6 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <minigan/gan/train_step.hpp>
 #include <minigan/minigan.hpp>
 
 #include "gradcheck.hpp"
@@ -494,4 +495,61 @@ TEST_CASE("dcgan_init: conv and linear weights ~ N(0, 0.02), biases 0, BatchNorm
     CHECK(gs == doctest::Approx(0.02).epsilon(0.1));
     for (const Tensor* b : {&up->bias.value(), &conv->bias.value(), &lin->bias.value(), &bn->bias.value()})
         for (float v : b->data) CHECK(v == 0.0f);
+}
+
+// ---- gan::train_step: D on real and fake as one stacked batch -------------------------------
+
+// The step written out as in the DESIGN sketch: two D passes, then the G pass.
+static gan::StepStats two_pass_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG, optim::Optimizer& optD,
+                                    const Var& real, const Var& z, float real_label) {
+    Var fake = G(z);
+    Var lr = D(real), lf = D(fake.detach());
+    Var d_loss = bce_with_logits(lr, constant_like(lr, real_label)) + bce_with_logits(lf, constant_like(lf, 0.0f));
+    optD.zero_grad();
+    d_loss.backward();
+    optD.step();
+    D.set_requires_grad(false);
+    Var lg = D(fake);
+    Var g_loss = bce_with_logits(lg, constant_like(lg, 1.0f));
+    optG.zero_grad();
+    g_loss.backward();
+    optG.step();
+    D.set_requires_grad(true);
+    return {d_loss.item(), g_loss.item(), gan::mean_probability(lr.value()), gan::mean_probability(lf.value())};
+}
+
+TEST_CASE("train_step: D on real + fake stacked in one batch = two passes; with BatchNorm in D, two passes") {
+    for (bool with_bn : {false, true}) {
+        INFO("BatchNorm in D: ", with_bn);
+        auto make = [&](uint32_t seed) {
+            manual_seed(seed);
+            auto G = nn::make<nn::Sequential>(nn::make<nn::Linear>(3, 8), nn::make<nn::LeakyReLU>(0.2f),
+                                              nn::make<nn::Linear>(8, 5), nn::make<nn::Tanh>());
+            auto D = nn::make<nn::Sequential>(nn::make<nn::Linear>(5, 6));
+            if (with_bn) D->add(nn::make<nn::BatchNorm1d>(6));
+            D->add(nn::make<nn::LeakyReLU>(0.2f)).add(nn::make<nn::Linear>(6, 1));
+            return std::make_pair(G, D);
+        };
+        auto [G1, D1] = make(4);
+        auto [G2, D2] = make(4);
+        CHECK(gan::mixes_batch(*D1) == with_bn);
+        optim::Adam oG1(G1->parameters(), 1e-2f, 0.5f), oD1(D1->parameters(), 1e-2f, 0.5f);
+        optim::Adam oG2(G2->parameters(), 1e-2f, 0.5f), oD2(D2->parameters(), 1e-2f, 0.5f);
+        Rng rng(15);
+        for (int step = 0; step < 3; ++step) {
+            Var real(rand_uniform({6, 5}, -1.0f, 1.0f, rng)), z(randn({4, 3}, rng));  // 6 real, 4 fake
+            gan::StepStats a = gan::train_step(*G1, *D1, oG1, oD1, real, z, 0.9f);
+            gan::StepStats b = two_pass_step(*G2, *D2, oG2, oD2, real, z, 0.9f);
+            CHECK(a.d_loss == doctest::Approx(b.d_loss).epsilon(1e-5));
+            CHECK(a.g_loss == doctest::Approx(b.g_loss).epsilon(1e-5));
+            CHECK(a.d_real == doctest::Approx(b.d_real).epsilon(1e-5));
+            CHECK(a.d_fake == doctest::Approx(b.d_fake).epsilon(1e-5));
+        }
+        for (auto [M1, M2] : {std::make_pair(G1, G2), std::make_pair(D1, D2)}) {
+            StateDict s1 = M1->state_dict(), s2 = M2->state_dict();
+            for (size_t i = 0; i < s1.size(); ++i)
+                for (size_t j = 0; j < s1[i].second.numel(); ++j)
+                    CHECK(s1[i].second[j] == doctest::Approx(s2[i].second[j]).epsilon(1e-4));
+        }
+    }
 }

@@ -1,4 +1,4 @@
-// test_ops.cpp - ops.hpp: + - * affine abs square matmul sum mean reshape flatten.
+// test_ops.cpp - ops.hpp: + - * affine abs square matmul sum mean reshape flatten concat.
 // Forwards checkable by hand, a gradient check per op, and the shape errors.
 // Run one case: ./test_ops -tc="matmul*"
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -208,4 +208,49 @@ TEST_CASE("gradcheck: reshape and flatten") {
     // Reshaped twice and combined with the original: the gradient must land in the right places.
     gradcheck([](const Vars& v) { return mul(reshape(reshape(v[0], {6, 2}), {2, 3, 2}), v[0]); }, in, {},
               "reshape * x");
+}
+
+// ---- concat ------------------------------------------------------------------------------
+
+TEST_CASE("concat by hand: along the last, the first and a middle dim") {
+    Var a = leaf({2, 2}, {1, 2, 3, 4}), b = leaf({2, 1}, {10, 20});
+    Var y = concat(a, b, 1);  // rows [1 2 | 10] and [3 4 | 20]
+    CHECK(y.shape() == Shape{2, 3});
+    CHECK(y.value().data == V{1, 2, 10, 3, 4, 20});
+    CHECK(concat(a, b, -1).value().data == y.value().data);  // -1 is the last dim
+    // dim 0: b's rows follow a's rows
+    CHECK(concat(a, leaf({1, 2}, {7, 8}), 0).value().data == V{1, 2, 3, 4, 7, 8});
+    // (2, 1, 2) and (2, 2, 2) along dim 1: per batch element o, a's one row then b's two rows
+    Var c = leaf({2, 1, 2}, {1, 2, 3, 4}), d = leaf({2, 2, 2}, {5, 6, 7, 8, 9, 10, 11, 12});
+    Var e = concat(c, d, 1);
+    CHECK(e.shape() == Shape{2, 3, 2});
+    CHECK(e.value().data == V{1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12});
+    // The gradient is cut back into the two pieces: weight each output by its position 0..5.
+    Var w = leaf({2, 3}, {0, 1, 2, 3, 4, 5});
+    sum(mul(y, w)).backward();
+    CHECK(a.grad().data == V{0, 1, 3, 4});  // a sat at positions 0, 1, 3, 4
+    CHECK(b.grad().data == V{2, 5});        // b at positions 2 and 5
+}
+
+TEST_CASE("concat refuses shapes that do not fit, naming both") {
+    Var a(Tensor({2, 3})), b(Tensor({3, 1})), c(Tensor({2, 3, 1}));
+    CHECK(thrown_message<std::invalid_argument>([&] { concat(a, b, 1); }) ==
+          "concat: cannot join (2, 3) and (3, 1) along dim 1 (every other size must agree)");
+    CHECK_THROWS_AS(concat(a, c, 1), std::invalid_argument);  // different ranks
+    CHECK_THROWS_AS(concat(a, a, 2), std::invalid_argument);  // no dim 2
+    CHECK_THROWS_AS(concat(a, a, -3), std::invalid_argument);
+}
+
+TEST_CASE("gradcheck: concat along every dim, and with itself") {
+    Rng rng(7);
+    for (int dim : {0, 1, 2, -1}) {
+        INFO("dim = ", dim);
+        Shape sa{2, 3, 4}, sb{2, 3, 4};
+        sb[dim < 0 ? dim + 3 : dim] = 2;
+        gradcheck([=](const Vars& v) { return concat(v[0], v[1], dim); }, {randn(sa, rng), randn(sb, rng)}, {},
+                  "concat");
+    }
+    // x used twice: both halves send their gradient to the same place.
+    gradcheck([](const Vars& v) { return mul(concat(v[0], v[0], 1), concat(v[0], v[0], 1)); }, {randn({2, 3}, rng)}, {},
+              "concat(x, x) squared");
 }

@@ -5,10 +5,16 @@
 // im2col) are all gemm calls, so nearly all of a training step's time is spent here.
 // gemm_naive() is the same contract as three plain loops; the tests hold gemm() to it.
 // (An OpenCL backend plugs in here: this is the seam between the math and the hardware.)
+//
+// Threads (parallel.hpp): with OpenMP, OpenBLAS runs on one thread and a big product is cut
+// into one block of C per OpenMP thread (rows if C is taller than wide, else columns), each
+// block an independent single-threaded SGEMM. C's elements are each computed by one SGEMM
+// over the whole K, so a one-thread run always gives the same numbers.
 #pragma once
 
 #include <cblas.h>
 
+#include "parallel.hpp"
 #include "tensor.hpp"
 
 namespace minigan {
@@ -39,8 +45,37 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
             for (int j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    auto sgemm = [&](int m0, int m, int n0, int n) {  // the block C[m0 : m0+m, n0 : n0+n]
+        const float* a = A + (trans_a ? static_cast<size_t>(m0) : static_cast<size_t>(m0) * lda);
+        const float* b = B + (trans_b ? static_cast<size_t>(n0) * ldb : static_cast<size_t>(n0));
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K,
+                    alpha, a, lda, b, ldb, beta, C + static_cast<size_t>(m0) * ldc + n0, ldc);
+    };
+#ifdef _OPENMP
+    static const bool blas_configured = (configure_blas_threads(num_threads()), true);
+    (void)blas_configured;
+    // Below ~4 MFLOP per thread a fork costs more than it saves.
+    const double flops = 2.0 * M * N * K;
+    int threads = in_parallel_region() ? 1 : num_threads();
+    const bool split_rows = M >= N;
+    const int extent = split_rows ? M : N;
+    threads = static_cast<int>(std::min<double>(threads, std::min(flops / 4e6, extent / 16.0)));
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            // Pieces of a multiple of 16 rows/columns: whole register tiles of the SGEMM kernel.
+            const int t = omp_get_thread_num(), T = omp_get_num_threads();
+            const int tiles = (extent + 15) / 16;
+            const int first = std::min(extent, tiles * t / T * 16), last = std::min(extent, tiles * (t + 1) / T * 16);
+            if (first < last) {
+                if (split_rows) sgemm(first, last - first, 0, N);
+                else sgemm(0, M, first, last - first);
+            }
+        }
+        return;
+    }
+#endif
+    sgemm(0, M, 0, N);
 }
 
 }  // namespace minigan

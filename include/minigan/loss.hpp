@@ -1,4 +1,5 @@
-// loss.hpp - the losses of GAN training: bce, bce_with_logits (stable), mse. All take the mean.
+// loss.hpp - the losses of GAN training: bce, bce_with_logits (stable), mse; and cross_entropy
+// for the classifier that measures GAN quality (eval/). All take the mean.
 //
 // Read ops.hpp and activations.hpp first. Each loss is one fused op (value + backward) rather
 // than a chain of log/exp ops, so it can be written in the numerically safe form and its
@@ -87,6 +88,47 @@ inline Var mse(const Var& input, const Var& target) {
             for (size_t i = 0; i < n; ++i) (*dx)[i] += g * (x[i] - t[i]);
         if (Tensor* dt = parent_grad(out, 1))
             for (size_t i = 0; i < n; ++i) (*dt)[i] -= g * (x[i] - t[i]);
+    });
+}
+
+// Cross-entropy of class scores (logits) against class indices, the classifier's loss:
+//   p = softmax(x_n) with p_k = e^(x_nk - m) / sum_j e^(x_nj - m), m = max_j x_nj (so no e^x overflows)
+//   loss = mean_n( -log p_{n, label_n} ) = mean_n( m + log sum_j e^(x_nj - m) - x_{n, label_n} )
+//   dloss/dx_nk = (p_nk - [k == label_n]) / N
+// logits: (N, K); labels: N class indices in 0..K-1. PyTorch: F.cross_entropy(logits, labels).
+inline Var cross_entropy(const Var& logits, const std::vector<int>& labels) {
+    const Shape& s = logits.shape();
+    if (s.size() != 2 || s[0] < 1 || s[1] < 1)
+        throw std::invalid_argument("cross_entropy: logits must be (N, K) with N, K >= 1, got " + shape_str(s));
+    const int N = s[0], K = s[1];
+    if (static_cast<int>(labels.size()) != N)
+        throw std::invalid_argument("cross_entropy: " + std::to_string(labels.size()) + " labels for " +
+                                    std::to_string(N) + " rows of logits");
+    for (int label : labels)
+        if (label < 0 || label >= K)
+            throw std::invalid_argument("cross_entropy: label " + std::to_string(label) + " is outside 0.." +
+                                        std::to_string(K - 1));
+    const Tensor& x = logits.value();
+    Tensor prob(s);  // softmax of every row: kept for backward
+    double acc = 0.0;
+    for (int n = 0; n < N; ++n) {
+        const float* row = x.ptr() + static_cast<size_t>(n) * K;
+        float* p = prob.ptr() + static_cast<size_t>(n) * K;
+        const float m = *std::max_element(row, row + K);
+        double total = 0.0;
+        for (int k = 0; k < K; ++k) total += std::exp(static_cast<double>(row[k]) - m);
+        for (int k = 0; k < K; ++k) p[k] = static_cast<float>(std::exp(static_cast<double>(row[k]) - m) / total);
+        acc += m + std::log(total) - row[labels[n]];
+    }
+    return make_result(Tensor({}, static_cast<float>(acc / N)), {logits}, [prob = std::move(prob), labels, N, K](Node& out) {
+        if (Tensor* dx = parent_grad(out, 0)) {
+            const float g = out.grad[0] / static_cast<float>(N);
+            for (int n = 0; n < N; ++n)
+                for (int k = 0; k < K; ++k) {
+                    const size_t i = static_cast<size_t>(n) * K + k;
+                    (*dx)[i] += g * (prob[i] - (k == labels[n] ? 1.0f : 0.0f));
+                }
+        }
     });
 }
 

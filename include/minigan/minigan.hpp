@@ -7,7 +7,7 @@
 //   activations.hpp relu leaky_relu tanh sigmoid
 //   blas.hpp        gemm(): the one call into OpenBLAS;  parallel.hpp: OpenMP on/off
 //   conv.hpp        im2col / col2im, conv2d, conv_transpose2d
-//   loss.hpp        bce, bce_with_logits, mse
+//   loss.hpp        bce, bce_with_logits, mse, cross_entropy
 //   nn/             Module, Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm, Dropout, init
 //   optim.hpp       SGD, Adam
 //

@@ -203,4 +203,40 @@ inline Var flatten(const Var& x, int start_dim = 1, int end_dim = -1) {
     return reshape(x, ys);
 }
 
+// Join a and b along dimension `dim` (negative counts from the end); all other sizes must agree.
+// (N, 100) and (N, 10) along 1 -> (N, 110): a latent vector with a one-hot class appended.
+// View a as (outer, A, inner) and b as (outer, B, inner): y[o, 0..A) = a[o], y[o, A..A+B) = b[o],
+// where each row y[o] is a contiguous block of (A + B) * inner numbers. The backward cuts dy
+// into the same two pieces: da = dy[o, 0..A), db = dy[o, A..A+B).
+inline Var concat(const Var& a, const Var& b, int dim) {
+    const Shape &sa = a.shape(), &sb = b.shape();
+    const int nd = static_cast<int>(sa.size());
+    if (dim < 0) dim += nd;
+    bool ok = sb.size() == sa.size() && dim >= 0 && dim < nd;
+    for (int i = 0; ok && i < nd; ++i) ok = (i == dim || sa[i] == sb[i]);
+    if (!ok)
+        throw std::invalid_argument("concat: cannot join " + shape_str(sa) + " and " + shape_str(sb) + " along dim " +
+                                    std::to_string(dim) + " (every other size must agree)");
+    size_t outer = 1, inner = 1;
+    for (int i = 0; i < dim; ++i) outer *= sa[i];
+    for (int i = dim + 1; i < nd; ++i) inner *= sa[i];
+    const size_t a_row = sa[dim] * inner, b_row = sb[dim] * inner;  // numbers per row of a, of b
+    Shape ys = sa;
+    ys[dim] += sb[dim];
+    Tensor y(ys);
+    for (size_t o = 0; o < outer; ++o) {
+        std::copy_n(a.value().data.begin() + o * a_row, a_row, y.data.begin() + o * (a_row + b_row));
+        std::copy_n(b.value().data.begin() + o * b_row, b_row, y.data.begin() + o * (a_row + b_row) + a_row);
+    }
+    return make_result(std::move(y), {a, b}, [outer, a_row, b_row](Node& out) {
+        const size_t row = a_row + b_row;
+        if (Tensor* da = parent_grad(out, 0))  // da[o, k] += dy[o, k]
+            for (size_t o = 0; o < outer; ++o)
+                for (size_t k = 0; k < a_row; ++k) (*da)[o * a_row + k] += out.grad[o * row + k];
+        if (Tensor* db = parent_grad(out, 1))  // db[o, k] += dy[o, a_row + k]
+            for (size_t o = 0; o < outer; ++o)
+                for (size_t k = 0; k < b_row; ++k) (*db)[o * b_row + k] += out.grad[o * row + a_row + k];
+    });
+}
+
 }  // namespace minigan

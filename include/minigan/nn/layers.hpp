@@ -11,17 +11,32 @@
 namespace minigan {
 
 // y = x * mask / (1 - p), mask[i] ~ Bernoulli(1 - p). dy/dx = mask / (1 - p), the same mask.
+// The mask is never stored: mask[i] = (bits(i) >= p * 2^32) for the counter-based bits of
+// tensor.hpp, whose two keys are drawn from rng. Backward recomputes the same bits from the
+// keys, so a dropout layer keeps no mask in memory and a run stays reproducible from its seed.
 inline Var dropout(const Var& x, float p, bool training, Rng& rng = global_rng()) {
     if (!(p >= 0.0f && p < 1.0f)) throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p));
     if (!training || p == 0.0f) return x;
-    Tensor scale(x.shape());  // mask / (1 - p): kept for backward
+    const CounterBits mask(rng);
+    const uint32_t threshold = static_cast<uint32_t>(std::llround(static_cast<double>(p) * 4294967296.0));
     const float keep_scale = 1.0f / (1.0f - p);
-    for (float& m : scale.data) m = rng.uniform() >= p ? keep_scale : 0.0f;
     Tensor y = x.value();
-    for (size_t i = 0; i < y.numel(); ++i) y[i] *= scale[i];
-    return make_result(std::move(y), {x}, [scale = std::move(scale)](Node& out) {
-        if (Tensor* dx = parent_grad(out, 0))
-            for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += out.grad[i] * scale[i];
+    float* py = y.ptr();
+    parallel_chunks(y.numel(), [=](size_t begin, size_t end) {
+        MINIGAN_SIMD
+        for (size_t i = begin; i < end; ++i)
+            py[i] *= mask.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f;
+    });
+    return make_result(std::move(y), {x}, [mask, threshold, keep_scale](Node& out) {
+        if (Tensor* dx = parent_grad(out, 0)) {
+            const float* dy = out.grad.ptr();
+            float* pdx = dx->ptr();
+            parallel_chunks(dx->numel(), [=](size_t begin, size_t end) {
+                MINIGAN_SIMD
+                for (size_t i = begin; i < end; ++i)
+                    pdx[i] += dy[i] * (mask.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f);
+            });
+        }
     });
 }
 

@@ -1,0 +1,148 @@
+// 01_vanilla_gan.cpp - the original GAN (Goodfellow et al. 2014) with plain MLPs, on MNIST or Fashion-MNIST.
+//
+//   g++ -O2 -std=c++17 -fopenmp -Iinclude examples/01_vanilla_gan.cpp -lopenblas -lz -o vanilla && ./vanilla
+//
+// What a GAN is. Two networks play a game. The generator G turns a vector z of 100 random
+// numbers into an image; the discriminator D looks at an image and outputs one number, a logit:
+// sigmoid(D(x)) is its belief that x is a real training image rather than one made by G.
+// D is trained to tell real from fake, G is trained to fool D. Neither ever sees a "correct"
+// output image: G learns what digits look like only through D's gradient.
+//
+// The minimax loss. Goodfellow et al. write the game as
+//     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+// D maximises it: log D(x) -> 0 on real images and log(1 - D(G(z))) -> 0 on fakes. For D that
+// is binary cross-entropy with labels real = 1, fake = 0:
+//     d_loss = bce(D(x), 1) + bce(D(G(z)), 0)
+// At the game's equilibrium G's images follow the data distribution and D says 1/2 everywhere.
+//
+// The non-saturating trick. Taken literally, G minimises log(1 - D(G(z))). Write D = sigmoid(l)
+// with l the logit: d/dl log(1 - sigmoid(l)) = -sigmoid(l), which is ~0 exactly when D rejects
+// the fakes (D(G(z)) ~ 0), as it does early in training: G would learn nothing while it is
+// worst. Instead G maximises log D(G(z)), i.e. minimises bce(D(G(z)), 1) = -log sigmoid(l),
+// whose gradient -(1 - sigmoid(l)) is ~-1 there: the same fixed point, a strong signal when G
+// is bad. Every practical GAN does this (gan/train_step.hpp).
+//
+// Why Dropout in D. An MLP with 1.5 million weights can memorise 60,000 images, and a D that
+// wins too easily is no teacher: its verdict jumps from "fake" to "real" only right at the
+// training images, so its gradient tells G little about which way real digits lie, and the
+// game tips over (D(G(z)) stuck at 0, G stuck on a few blobs). Dropout(0.3) after every hidden
+// layer makes D a noisier, weaker judge with a smoother verdict, that keeps giving G a useful
+// signal. (G has no Dropout: it should be as sharp as it can.)
+//
+// The images are flattened to 784 numbers: an MLP knows nothing of neighbouring pixels, which
+// is why its digits stay a little grainy; 02_dcgan.cpp replaces the MLPs with convolutions.
+// Every epoch writes runs/vanilla/samples/epoch_NNN.png from the same 64 latent vectors,
+// plus progress.gif, losses.png, metrics.csv, checkpoints and run.json (see --resume).
+#include <cstdio>
+
+#include <minigan/data/dataset.hpp>
+#include <minigan/gan/models.hpp>
+#include <minigan/gan/training_run.hpp>
+#include <minigan/io/cli.hpp>
+#include <minigan/io/progress.hpp>
+#include <minigan/minigan.hpp>
+
+using namespace minigan;
+
+int main(int argc, char** argv) {
+    io::Cli cli("01_vanilla_gan", "Train an MLP GAN and write sample grids, loss curves and checkpoints.");
+    cli.option("--dataset", "mnist", "training images");
+    cli.choices("--dataset", {"mnist", "fashion"});
+    cli.option("--epochs", 5, "passes over the training set (5: recognisable, noisy digits; more: cleaner)");
+    cli.option("--batch", 64, "images per step (for D: this many real and this many fake)");
+    cli.option("--width", 1.0, "hidden-layer multiplier: 1 = the reference MLPs (256-512-1024)");
+    cli.option("--latent", 100, "size of the random vector z that G turns into an image");
+    cli.option("--lr", 2e-4, "Adam learning rate for both networks");
+    cli.option("--beta1", 0.5, "Adam beta1 (0.5 as in the DCGAN paper; 0.9 oscillates more)");
+    cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
+    cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
+    cli.option("--out", "runs/vanilla", "output folder");
+    cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
+    cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    cli.flag("--resume", "continue the run in --out from its last checkpoint");
+    cli.finish(argc, argv);
+
+    const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch"), latent = cli.integer("--latent");
+    const float width = static_cast<float>(cli.number("--width"));
+    if (epochs < 1 || batch < 1 || latent < 1 || width <= 0.0f || width > 4.0f)
+        cli.fail("need --epochs >= 1, --batch >= 1, --latent >= 1, 0 < --width <= 4");
+    if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
+    manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
+    std::printf("minigan 01_vanilla_gan: %s\n", runtime_summary().c_str());
+
+    constexpr int pixels = 28 * 28;  // an MLP sees an image as one row of 784 numbers
+
+    try {
+        // ---- data: images scaled to [-1, 1], the range of G's tanh output ----------------------
+        data::Dataset train = data::load_dataset(cli.text("--dataset"), "train", cli.text("--data"));
+        if (cli.integer("--limit") > 0) train = data::subset(train, cli.integer("--limit"));
+        data::Batcher batches(train, batch, static_cast<uint32_t>(cli.integer("--seed")));
+        std::printf("data: %zu %s training images, %d batches of %d per epoch\n", train.size(),
+                    cli.text("--dataset").c_str(), batches.batches_per_epoch(), batch);
+
+        // ---- models and optimizers: separate Adams, so D's step never moves G --------------------
+        auto G = gan::vanilla_generator(latent, width, pixels);   // z (N, latent) -> (N, 784)
+        auto D = gan::vanilla_discriminator(width, pixels);        // (N, 784) -> logit (N, 1)
+        std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
+                    D->parameter_count(), D->summary().c_str());
+        const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
+        optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
+        optim::Adam optD(D->parameters(), lr, beta1, 0.999f);
+
+        // A fixed latent batch: the sample grids of all epochs show the same 64 points of z-space.
+        Rng sample_rng(12345);
+        const Tensor fixed_z = randn({64, latent}, sample_rng);
+
+        // run.json records every flag, and which model they build (tools rebuild G from it).
+        nlohmann::json config = cli.values();
+        config["model"] = "vanilla";
+        gan::TrainingRun run(cli.text("--out"), config);
+        if (cli.is_set("--resume")) {
+            if (run.resume(*G, *D, optG, optD))
+                std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
+            else
+                std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
+        }
+
+        // ---- training loop -----------------------------------------------------------------
+        for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
+            batches.start_epoch(epoch);
+            io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+                                batches.batches_per_epoch(), batch);
+            G->train();
+            D->train();
+            Tensor images;
+            std::vector<int> labels;  // unused: a GAN learns without labels
+            gan::StepStats s{};
+            for (int b = 0; b < batches.batches_per_epoch(); ++b) {
+                batches.next(images, labels);
+                double t0 = bar.seconds();
+                Var real(images.reshaped({batch, pixels}));  // (N, 1, 28, 28) -> (N, 784)
+                Var z(randn({batch, latent}));
+                s = gan::train_step(*G, *D, optG, optD, real, z);
+                run.state.seconds += bar.seconds() - t0;
+                run.log_step(s);
+                char line[160];
+                std::snprintf(line, sizeof line, "d_loss %.3f g_loss %.3f D(x) %.2f D(G(z)) %.2f", s.d_loss, s.g_loss,
+                              s.d_real, s.d_fake);
+                bar.update(b + 1, line);
+            }
+            // Samples: G has no Dropout or BatchNorm, but eval() is the habit that keeps that true.
+            G->eval();
+            Tensor samples;
+            {
+                NoGrad no_grad;
+                samples = (*G)(Var(fixed_z)).value().reshaped({64, 1, 28, 28});  // rows of 784 -> images
+            }
+            run.end_epoch(*G, *D, optG, optD, samples);
+            bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +
+                       std::to_string(epoch + 1) + ".png");
+        }
+        std::printf("done: %d epochs, %ld steps, %.0f s of training. Look at %s/samples/ and %s/progress.gif\n",
+                    run.state.epoch, run.state.step, run.state.seconds, run.dir().c_str(), run.dir().c_str());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "01_vanilla_gan: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

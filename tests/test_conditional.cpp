@@ -1,0 +1,110 @@
+// test_conditional.cpp - gan/conditional.hpp: one_hot, class_planes, the conditional inputs,
+// models and training step. Run one case: ./test_conditional -tc="one_hot*"
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <minigan/gan/conditional.hpp>
+#include <minigan/minigan.hpp>
+
+#include "gradcheck.hpp"
+
+using namespace minigan;
+using gradcheck_util::contains;
+using gradcheck_util::gradcheck;
+using gradcheck_util::thrown_message;
+using V = std::vector<float>;
+using Vars = std::vector<Var>;
+
+TEST_CASE("one_hot by hand") {
+    Tensor y = gan::one_hot({2, 0, 1, 2}, 3);
+    CHECK(y.shape == Shape{4, 3});
+    CHECK(y.data == V{0, 0, 1,    // 2
+                      1, 0, 0,    // 0
+                      0, 1, 0,    // 1
+                      0, 0, 1});  // 2
+    CHECK(gan::one_hot({}, 5).shape == Shape{0, 5});
+}
+
+TEST_CASE("one_hot refuses labels outside [0, classes), naming the label and its position") {
+    CHECK(thrown_message<std::invalid_argument>([] { gan::one_hot({0, 3}, 3); }) ==
+          "one_hot: label 3 (at 1) is not in [0, 3)");
+    CHECK(contains(thrown_message<std::invalid_argument>([] { gan::one_hot({-1}, 3); }), "label -1"));
+    CHECK_THROWS_AS(gan::one_hot({0}, 0), std::invalid_argument);
+}
+
+TEST_CASE("class_planes: plane y of each image is all ones, the others zero") {
+    Tensor p = gan::class_planes({1, 0}, 2, 2, 3);  // 2 images, 2 classes, 2x3 planes
+    CHECK(p.shape == Shape{2, 2, 2, 3});
+    CHECK(p.data == V{0, 0, 0, 0, 0, 0,    // image 0, plane 0
+                      1, 1, 1, 1, 1, 1,    // image 0, plane 1 (its class)
+                      1, 1, 1, 1, 1, 1,    // image 1, plane 0 (its class)
+                      0, 0, 0, 0, 0, 0});  // image 1, plane 1
+}
+
+TEST_CASE("class_rows: one class per grid row") {
+    CHECK(gan::class_rows(3, 2) == std::vector<int>{0, 0, 1, 1, 2, 2});
+}
+
+TEST_CASE("generator_input appends the one-hot code to z") {
+    Var z(Tensor({2, 2}, {0.5f, -1, 2, 3}));
+    Var in = gan::generator_input(z, {1, 0}, 3);
+    CHECK(in.shape() == Shape{2, 5});
+    CHECK(in.value().data == V{0.5f, -1, 0, 1, 0,   // z row 0, then class 1
+                               2, 3, 1, 0, 0});     // z row 1, then class 0
+    CHECK(contains(thrown_message<std::invalid_argument>([&] { gan::generator_input(z, {1}, 3); }), "1 labels"));
+}
+
+TEST_CASE("discriminator_input: image channel first, then the class planes; gradient only to the image") {
+    Var image(Tensor({1, 1, 1, 2}, {0.25f, -0.75f}), true);
+    Var in = gan::discriminator_input(image, {2}, 3);
+    CHECK(in.shape() == Shape{1, 4, 1, 2});
+    CHECK(in.value().data == V{0.25f, -0.75f, 0, 0, 0, 0, 1, 1});
+    // The same function of the image, checked numerically: the label planes are constants.
+    Rng rng(3);
+    gradcheck([](const Vars& v) { return gan::discriminator_input(v[0], {0, 2}, 3); }, {randn({2, 1, 3, 3}, rng)}, {},
+              "discriminator_input");
+    CHECK(contains(thrown_message<std::invalid_argument>([&] { gan::discriminator_input(image, {0, 1}, 3); }),
+                   "2 labels"));
+}
+
+TEST_CASE("conditional models: shapes, and the class changes G's image") {
+    manual_seed(5);
+    const int latent = 6, classes = 10;
+    auto G = gan::conditional_generator(latent, classes, 0.0625f);
+    auto D = gan::conditional_discriminator(classes, 0.0625f);
+    G->eval();
+    Rng rng(6);
+    Tensor z1 = randn({1, latent}, rng);
+    Tensor z2({2, latent});
+    std::copy(z1.data.begin(), z1.data.end(), z2.data.begin());
+    std::copy(z1.data.begin(), z1.data.end(), z2.data.begin() + latent);  // the same z twice
+    Tensor images = (*G)(gan::generator_input(Var(z2), {3, 7}, classes)).value();
+    CHECK(images.shape == Shape{2, 1, 28, 28});
+    double diff = 0.0;  // same z, classes 3 and 7: the images differ
+    for (size_t i = 0; i < 784; ++i) diff += std::fabs(images[i] - images[784 + i]);
+    CHECK(diff > 1e-3);
+    Var logits = (*D)(gan::discriminator_input(Var(images), {3, 7}, classes));
+    CHECK(logits.shape() == Shape{2, 1});
+}
+
+TEST_CASE("conditional_train_step: finite losses, both nets move, D unfrozen afterwards") {
+    manual_seed(7);
+    const int latent = 4, classes = 10, batch = 4;
+    auto G = gan::conditional_generator(latent, classes, 0.0625f);
+    auto D = gan::conditional_discriminator(classes, 0.0625f);
+    optim::Adam optG(G->parameters(), 1e-3f, 0.5f, 0.999f), optD(D->parameters(), 1e-3f, 0.5f, 0.999f);
+    Rng rng(8);
+    Var real(rand_uniform({batch, 1, 28, 28}, -1.0f, 1.0f, rng));
+    Var z(randn({batch, latent}, rng));
+    const Tensor g_before = G->parameters()[0].value(), d_before = D->parameters()[0].value();
+    gan::StepStats s = gan::conditional_train_step(*G, *D, optG, optD, real, {0, 1, 2, 9}, z, classes);
+    CHECK(std::isfinite(s.d_loss));
+    CHECK(std::isfinite(s.g_loss));
+    CHECK(s.d_real > 0.0f);
+    CHECK(s.d_real < 1.0f);
+    CHECK(G->parameters()[0].value().data != g_before.data);
+    CHECK(D->parameters()[0].value().data != d_before.data);
+    for (const Var& p : D->parameters()) CHECK(p.requires_grad());
+    // The labels must match the batch.
+    CHECK_THROWS_AS(gan::conditional_train_step(*G, *D, optG, optD, real, {0, 1}, z, classes), std::invalid_argument);
+}
