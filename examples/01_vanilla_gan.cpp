@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
         const Tensor fixed_z = randn({64, latent}, sample_rng);
 
         // run.json records every flag, and which model they build (tools rebuild G from it).
-        nlohmann::json config = cli.values();
+        Json config = cli.values();
         config["model"] = "vanilla";
         gan::TrainingRun run(cli.text("--out"), config);
         if (cli.is_set("--resume")) {

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         Rng sample_rng(12345);
         const Tensor fixed_z = randn({64, latent}, sample_rng);
 
-        nlohmann::json config(cli.values());
+        Json config(cli.values());
         config["model"] = "dcgan";  // examples/evaluate rebuilds the generator from this
         gan::TrainingRun run(cli.text("--out"), config);
         const std::string average_path = run.dir() + "/generator_ema.safetensors";

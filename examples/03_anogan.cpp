@@ -26,7 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
+#include <minigan/io/json.hpp>
 
 #include <minigan/data/dataset.hpp>
 #include <minigan/gan/anogan.hpp>
@@ -380,8 +380,8 @@ int main(int argc, char** argv) {
         }
         io::write_file_atomic(out + "/scores.csv", csv);
 
-        auto number_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-        nlohmann::ordered_json results{
+        auto number_or_null = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+        Json results{
             {"dataset", dataset},
             {"normal_class", normal_class},
             {"test_images", test.size()},
@@ -403,7 +403,7 @@ int main(int argc, char** argv) {
                         {"queries", subset.size()},
                         {"steps", search_steps},
                         {"lambda", lambda},
-                        {"queries_per_second", subset.empty() ? nlohmann::json(nullptr) : nlohmann::json(subset.size() / search_seconds)},
+                        {"queries_per_second", subset.empty() ? Json(nullptr) : Json(subset.size() / search_seconds)},
                         {"seconds", search_seconds}}},
             {"gan", {{"epochs", run.state.epoch}, {"steps", run.state.step}, {"seconds", run.state.seconds},
                      {"width", width}, {"latent", latent}}},

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
         const std::vector<int> grid_labels = gan::class_rows(classes, columns);  // 0 x8, 1 x8, ..., 9 x8
 
         // run.json records every flag and the model, so tools can rebuild G from it.
-        nlohmann::json config = cli.values();
+        Json config = cli.values();
         config["model"] = "conditional";
         config["classes"] = classes;
         gan::TrainingRun run(cli.text("--out"), config);

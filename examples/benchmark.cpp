@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
     std::string model = "all";
     int batch = 64, threads = 0, steps = 20, warmup = 3;
+    float width = 1.0f;  // channel multiplier (02_dcgan's --width); FLOPs are reported for width 1
     bool sampling = true;
 };
 
@@ -64,10 +65,10 @@ void report(const std::string& model, const char* mode, const Options& o, const 
     std::printf("{\"model\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.2f, "
                 "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"step_ms_mean\": %.3f, \"steps\": %d, \"warmup\": %d, "
                 "\"flops_per_step\": %.0f, \"gflops_per_s\": %.2f, \"blas_threads\": %d, \"omp_wait_policy\": \"%s\", "
-                "\"openblas_coretype\": \"%s\", \"framework\": \"minigan\"}\n",
+                "\"openblas_coretype\": \"%s\", \"width\": %g, \"framework\": \"minigan\"}\n",
                 model.c_str(), mode, o.batch, num_threads(), o.batch / (med / 1000.0), med, mn, mean, o.steps, o.warmup,
                 flops, flops / (med / 1000.0) / 1e9, blas_threads, env_or_unset("OMP_WAIT_POLICY"),
-                env_or_unset("OPENBLAS_CORETYPE"));
+                env_or_unset("OPENBLAS_CORETYPE"), o.width);
     std::fflush(stdout);
 }
 
@@ -88,8 +89,8 @@ std::vector<double> time_steps(const Options& o, F&& step, Before&& before) {
 void bench(const std::string& model, const Options& o) {
     const int B = o.batch, latent = 100;
     bool dc = model == "dcgan";
-    auto G = dc ? gan::dcgan_generator(latent) : gan::vanilla_generator(latent);
-    auto D = dc ? gan::dcgan_discriminator() : gan::vanilla_discriminator();
+    auto G = dc ? gan::dcgan_generator(latent, o.width) : gan::vanilla_generator(latent, o.width);
+    auto D = dc ? gan::dcgan_discriminator(o.width) : gan::vanilla_discriminator(o.width);
     optim::Adam optG(G->parameters(), 2e-4f, 0.5f, 0.999f), optD(D->parameters(), 2e-4f, 0.5f, 0.999f);
     Shape image_shape = dc ? Shape{B, 1, 28, 28} : Shape{B, 784};
     Var real(rand_uniform(image_shape, -1.0f, 1.0f));
@@ -124,10 +125,12 @@ int main(int argc, char** argv) {
             else if (a == "--threads") o.threads = std::stoi(value());
             else if (a == "--steps") o.steps = std::stoi(value());
             else if (a == "--warmup") o.warmup = std::stoi(value());
+            else if (a == "--width") o.width = std::stof(value());
             else if (a == "--no-sampling") o.sampling = false;
             else if (a == "--help" || a == "-h") {
                 std::printf("usage: benchmark [--model vanilla|dcgan|all] [--batch 64] [--threads N] [--steps 20] "
-                            "[--warmup 3] [--no-sampling]\n");
+                            "[--warmup 3] [--width 1] [--no-sampling]\n"
+                            "  --width scales every layer's channels (as 02_dcgan's --width); gflops_per_s assumes width 1\n");
                 return 0;
             } else { std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str()); return 2; }
         } catch (const std::exception&) {
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--model must be vanilla, dcgan or all\n");
         return 2;
     }
+    if (!(o.width > 0.0f && o.width <= 4.0f)) { std::fprintf(stderr, "--width must be in (0, 4]\n"); return 2; }
     if (o.batch < 2 || o.steps < 1 || o.warmup < 0) { std::fprintf(stderr, "need --batch >= 2, --steps >= 1\n"); return 2; }
     if (o.threads > 0) set_num_threads(o.threads);
     std::fprintf(stderr, "minigan benchmark: %s\n", runtime_summary().c_str());

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <minigan/io/json.hpp>
 
 #include <minigan/data/dataset.hpp>
 #include <minigan/eval/quality.hpp>
@@ -26,9 +26,9 @@
 using namespace minigan;
 
 // A config value written by io::Cli (a string) or by hand (a number).
-static double config_number(const nlohmann::json& config, const std::string& key, double fallback) {
+static double config_number(const Json& config, const std::string& key, double fallback) {
     if (!config.contains(key)) return fallback;
-    const nlohmann::json& v = config.at(key);
+    const Json& v = config.at(key);
     return v.is_string() ? std::stod(v.get<std::string>()) : v.get<double>();
 }
 
@@ -41,7 +41,7 @@ struct GeneratorConfig {
     bool averaged = false;  // trained with --ema: the samples come from generator_ema.safetensors
 };
 
-static GeneratorConfig read_config(const nlohmann::json& config) {
+static GeneratorConfig read_config(const Json& config) {
     GeneratorConfig g;
     if (config.contains("model")) g.model = config.at("model").get<std::string>();
     if (config.contains("dataset")) g.dataset = config.at("dataset").get<std::string>();
@@ -97,7 +97,7 @@ static std::string histogram_text(const std::vector<double>& fraction) {
     return s;
 }
 
-static nlohmann::ordered_json report_json(const eval::QualityReport& r) {
+static Json report_json(const eval::QualityReport& r) {
     return {{"classifier_fid", r.fid}, {"mean_confidence", r.mean_confidence}, {"class_fraction", r.class_fraction}};
 }
 
@@ -137,7 +137,7 @@ static Reference load_or_compute_reference(nn::Sequential& classifier, const std
     const std::string fingerprint = file_fingerprint(classifier_path);
     std::ifstream in(cache);
     if (in) {
-        nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+        Json j = Json::parse(in, nullptr, false);
         if (!j.is_discarded() && j.value("classifier_fnv1a", std::string()) == fingerprint) {
             Reference r;
             r.test.mean = j.at("test_mean").get<std::vector<double>>();
@@ -153,7 +153,7 @@ static Reference load_or_compute_reference(nn::Sequential& classifier, const std
     }
     std::printf("computing the reference statistics (10,000 test and 10,000 training images) -> %s\n", cache.c_str());
     Reference r = compute_reference(classifier, dataset, data_root);
-    nlohmann::ordered_json j{{"classifier_fnv1a", fingerprint}, {"dataset", dataset},
+    Json j{{"classifier_fnv1a", fingerprint}, {"dataset", dataset},
                              {"test_accuracy", r.test_accuracy}, {"test_confidence", r.test_confidence},
                              {"floor", report_json(r.floor)}, {"test_mean", r.test.mean}, {"test_cov", r.test.cov.a}};
     io::write_file_atomic(cache, j.dump() + "\n");
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
         const std::string run = cli.text("--run");
         std::ifstream run_file(run + "/run.json");
         if (!run_file) throw std::runtime_error(run + "/run.json: cannot open (is --run a training run folder?)");
-        const nlohmann::json run_json = nlohmann::json::parse(run_file, nullptr, false);
+        const Json run_json = Json::parse(run_file, nullptr, false);
         if (run_json.is_discarded() || !run_json.contains("config"))
             throw std::runtime_error(run + "/run.json: not a run description (no \"config\")");
         const GeneratorConfig g = read_config(run_json.at("config"));
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
         std::printf("FID / floor = %.1f\n", ratio);
         if (conditional) std::printf("classified as the requested class: %.2f%%\n", 100.0 * requested_accuracy);
 
-        nlohmann::ordered_json out{{"run", run},
+        Json out{{"run", run},
                                    {"model", g.model},
                                    {"dataset", g.dataset},
                                    {"epoch", run_json.value("epoch", 0)},

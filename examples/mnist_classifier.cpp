@@ -9,7 +9,7 @@
 // to score a generator (classifier FID, class histogram, confidence: see eval/quality.hpp).
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
+#include <minigan/io/json.hpp>
 
 #include <minigan/data/dataset.hpp>
 #include <minigan/eval/classifier.hpp>
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
         optim::Adam opt(net->parameters(), static_cast<float>(cli.number("--lr")));
         std::filesystem::create_directories(out);
 
-        nlohmann::ordered_json history = nlohmann::ordered_json::array();
+        Json history = Json::array();
         double seconds = 0.0, test_accuracy = 0.0;
         for (int epoch = 0; epoch < epochs; ++epoch) {
             batches.start_epoch(epoch);
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
         // ---- save: the weights (PyTorch state_dict names) and what they achieved ---------------
         const std::string weights = out + "/classifier.safetensors";
         io::save_module(weights, *net, {{"dataset", dataset}, {"test_accuracy", std::to_string(test_accuracy)}});
-        nlohmann::ordered_json report{{"dataset", dataset},         {"test_accuracy", test_accuracy},
+        Json report{{"dataset", dataset},         {"test_accuracy", test_accuracy},
                                       {"epochs", epochs},           {"train_images", train.size()},
                                       {"train_seconds", seconds},   {"config", cli.values()},
                                       {"history", history},         {"weights", "classifier.safetensors"}};

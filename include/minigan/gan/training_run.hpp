@@ -13,7 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include "../io/json.hpp"
 #include <sstream>
 
 #include "../io/gif.hpp"
@@ -32,7 +32,7 @@ struct RunState {
 
 class TrainingRun {
 public:
-    TrainingRun(std::string dir, nlohmann::json config) : dir_(std::move(dir)), config_(std::move(config)) {
+    TrainingRun(std::string dir, Json config) : dir_(std::move(dir)), config_(std::move(config)) {
         std::filesystem::create_directories(dir_ + "/samples");
     }
     const std::string& dir() const { return dir_; }
@@ -113,7 +113,7 @@ public:
         io::save_safetensors(dir_ + "/checkpoint.safetensors", all, meta);
         io::save_module(dir_ + "/generator.safetensors", G, {{"step", std::to_string(state.step)}});
         io::save_module(dir_ + "/discriminator.safetensors", D, {{"step", std::to_string(state.step)}});
-        nlohmann::ordered_json run{{"config", config_}, {"epoch", state.epoch}, {"step", state.step},
+        Json run{{"config", config_}, {"epoch", state.epoch}, {"step", state.step},
                                    {"train_seconds", state.seconds}, {"checkpoint", "checkpoint.safetensors"},
                                    {"generator", "generator.safetensors"}, {"discriminator", "discriminator.safetensors"}};
         io::write_file_atomic(dir_ + "/run.json", run.dump(2) + "\n");
@@ -179,7 +179,7 @@ private:
     }
 
     std::string dir_;
-    nlohmann::json config_;
+    Json config_;
     std::ofstream metrics_;
     bool resumed_ = false;  // resume() found a checkpoint: keep what the folder holds
     std::vector<float> d_losses_, g_losses_;

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
+#include "json.hpp"
 
 #include "../nn/module.hpp"
 #include "atomic_file.hpp"
@@ -30,7 +30,7 @@ inline void require_little_endian() {
 
 inline std::string safetensors_bytes(const StateDict& tensors, const Metadata& metadata = {}) {
     require_little_endian();
-    nlohmann::ordered_json header;
+    Json header;
     if (!metadata.empty()) header["__metadata__"] = metadata;
     size_t offset = 0;
     for (const auto& [name, t] : tensors) {
@@ -62,7 +62,7 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
     uint64_t n;
     std::memcpy(&n, bytes.data(), 8);
     if (n > bytes.size() - 8) throw fail("header length " + std::to_string(n) + " exceeds the file size " + std::to_string(bytes.size()));
-    nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n), nullptr, false);
+    Json header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n), nullptr, false);
     if (header.is_discarded() || !header.is_object()) throw fail("the header is not a JSON object");
     const size_t data_start = 8 + n, data_size = bytes.size() - data_start;
     StateDict out;
@@ -101,7 +101,7 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
             }
             ranges.push_back({offsets[0], offsets[1]});
             out.push_back({name, std::move(t)});
-        } catch (const nlohmann::json::exception& e) {
+        } catch (const Json::exception& e) {
             throw fail("entry '" + name + "' is malformed (" + e.what() + ")");
         } catch (const std::invalid_argument& e) {
             throw fail("entry '" + name + "': " + e.what());
