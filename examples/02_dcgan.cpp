@@ -97,15 +97,13 @@ int main(int argc, char** argv) {
         if (cli.is_set("--resume")) {
             if (run.resume(*G, *D, optG, optD)) {
                 std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-                // The average goes on from where it was, if its file belongs to this checkpoint (a run
-                // killed between the two writes has a newer one); otherwise it starts again from G.
-                io::Metadata meta;
-                StateDict averaged;
-                if (average && std::filesystem::exists(average_path)) averaged = io::load_safetensors(average_path, &meta);
-                if (average && meta.count("step") && std::stol(meta.at("step")) == run.state.step)
-                    average->load(averaged, std::stol(meta.at("updates")));
+                // The average goes on from where it was: the checkpoint holds it ("avg." entries).
+                // An older checkpoint without them: the average starts again from G.
+                StateDict averaged = gan::TrainingRun::take_prefix(run.extra, "avg.");
+                if (average && !averaged.empty() && run.extra_meta.count("avg.updates"))
+                    average->load(averaged, std::stol(run.extra_meta.at("avg.updates")));
                 else if (average)
-                    average = std::make_unique<gan::WeightAverage>(*G, static_cast<float>(ema));
+                    std::printf("the checkpoint holds no weight average: --ema starts again from G\n");
             } else {
                 std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
             }
@@ -146,10 +144,13 @@ int main(int argc, char** argv) {
                 NoGrad no_grad;
                 samples = sampler(Var(fixed_z)).value();
             }
-            if (average)  // beside generator.safetensors: the averaged weights, which examples/evaluate uses
-                io::save_module(average_path, *G_avg, {{"updates", std::to_string(average->updates())},
-                                                       {"step", std::to_string(run.state.step)}});
+            if (average) {  // into the checkpoint (to resume it), and beside generator.safetensors for evaluate
+                run.extra.clear();
+                gan::TrainingRun::append_prefixed(run.extra, "avg.", average->state());
+                run.extra_meta["avg.updates"] = std::to_string(average->updates());
+            }
             run.end_epoch(*G, *D, optG, optD, samples);
+            if (average) io::save_module(average_path, *G_avg, {{"step", std::to_string(run.state.step)}});
             bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +
                        std::to_string(epoch + 1) + ".png");
         }

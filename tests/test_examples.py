@@ -185,6 +185,9 @@ def test_exact_resume(examples, data, tmp):
     a, _ = read_safetensors(os.path.join(straight, "generator.safetensors"))
     b, _ = read_safetensors(os.path.join(stopped, "generator.safetensors"))
     check(a == b, "resume after epoch 1: the final generator differs from the uninterrupted run's")
+    a, _ = read_safetensors(os.path.join(straight, "generator_ema.safetensors"))
+    b, _ = read_safetensors(os.path.join(stopped, "generator_ema.safetensors"))
+    check(a == b, "resume after epoch 1: the weight average (--ema) differs from the uninterrupted run's")
 
     # 2. Killed (SIGKILL) at some moment after its first checkpoint, then resumed.
     killed = os.path.join(tmp, "killed")
@@ -201,6 +204,9 @@ def test_exact_resume(examples, data, tmp):
     run(dcgan, *common, "--epochs", 3, "--out", killed, "--resume")
     check(without_seconds(read_metrics(os.path.join(killed, "metrics.csv"))) == reference,
           "resume after SIGKILL: metrics.csv differs from the uninterrupted run")
+    a, _ = read_safetensors(os.path.join(straight, "generator_ema.safetensors"))
+    b, _ = read_safetensors(os.path.join(killed, "generator_ema.safetensors"))
+    check(a == b, "resume after SIGKILL: the weight average (--ema) differs from the uninterrupted run's")
 
     # 3. A new run (no --resume) in a used folder starts over: no rows or grids of the old run.
     run(dcgan, *common, "--epochs", 1, "--out", straight)

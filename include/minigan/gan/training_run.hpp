@@ -37,6 +37,12 @@ public:
     }
     const std::string& dir() const { return dir_; }
     RunState state;
+    // Whatever else a run must resume exactly, kept inside the same checkpoint file (one atomic
+    // write, so it always belongs to the same step as G, D and the optimizers): tensors with
+    // their own name prefix (02_dcgan: "avg." + G's averaged weights) and text entries.
+    // Set them before end_epoch(); resume() fills them from the checkpoint.
+    StateDict extra;
+    io::Metadata extra_meta;
 
     // Load checkpoint.safetensors into G, D and the optimizers, restore the random generator,
     // and cut metrics.csv back to the checkpoint's step (rows written after it are redone).
@@ -55,6 +61,10 @@ public:
             state.step = std::stol(meta.at("step"));
             state.seconds = std::stod(meta.at("seconds"));
             std::istringstream(meta.at("rng")) >> global_rng().engine;
+            extra.clear();
+            for (const auto& entry : all)
+                if (!is_core_entry(entry.first)) extra.push_back(entry);
+            extra_meta = meta;
         } catch (const std::exception& e) {
             throw std::runtime_error(path + ": cannot resume from this checkpoint: " + e.what() +
                                      "\n(was it written with other flags, e.g. another --width? use a new --out folder)");
@@ -110,6 +120,12 @@ public:
         rng << global_rng().engine;
         io::Metadata meta{{"epoch", std::to_string(state.epoch)}, {"step", std::to_string(state.step)},
                           {"seconds", std::to_string(state.seconds)}, {"rng", rng.str()}};
+        for (const auto& entry : extra) {
+            if (is_core_entry(entry.first))
+                throw std::invalid_argument("TrainingRun::extra: '" + entry.first + "' clashes with G., D., optG., optD.");
+            all.push_back(entry);
+        }
+        meta.insert(extra_meta.begin(), extra_meta.end());  // (keeps the four entries above)
         io::save_safetensors(dir_ + "/checkpoint.safetensors", all, meta);
         io::save_module(dir_ + "/generator.safetensors", G, {{"step", std::to_string(state.step)}});
         io::save_module(dir_ + "/discriminator.safetensors", D, {{"step", std::to_string(state.step)}});
@@ -133,6 +149,8 @@ public:
 private:
     std::string metrics_path() const { return dir_ + "/metrics.csv"; }
 
+public:
+    // The entries of `all` whose names start with prefix, the prefix cut off (and the reverse).
     static StateDict take_prefix(const StateDict& all, const std::string& prefix) {
         StateDict out;
         for (const auto& [n, t] : all)
@@ -141,6 +159,13 @@ private:
     }
     static void append_prefixed(StateDict& all, const std::string& prefix, const StateDict& part) {
         for (const auto& [n, t] : part) all.push_back({prefix + n, t});
+    }
+
+private:
+    static bool is_core_entry(const std::string& name) {
+        for (const char* prefix : {"G.", "D.", "optG.", "optD."})
+            if (name.rfind(prefix, 0) == 0) return true;
+        return false;
     }
 
     // Keep the header and the rows with step <= last_step; reload the loss history from them.
