@@ -6,7 +6,8 @@
 //   ops.hpp         + - * matmul sum mean reshape flatten, each with its backward
 //   activations.hpp relu leaky_relu tanh sigmoid
 //   blas.hpp        gemm(): the one call into OpenBLAS;  parallel.hpp: OpenMP on/off
-//   conv.hpp        im2col / col2im, conv2d, conv_transpose2d
+//   im2col.hpp      im2col / col2im: a convolution as one GEMM
+//   conv.hpp        conv2d, conv_transpose2d (conv_taps.hpp: the fast path for big layers)
 //   loss.hpp        bce, bce_with_logits, mse, cross_entropy
 //   nn/             Module, Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm, Dropout, init
 //   optim.hpp       SGD, Adam
