@@ -46,6 +46,23 @@ inline void bias_grad_planes(const float* dy, int N, int O, size_t plane, float*
     }
 }
 
+// conv2d or conv_transpose2d on the tap path (conv_taps.hpp): y = the taps' GEMMs (+ bias), and
+// a backward that runs the same GEMMs transposed. parents: x, weight (and bias, if defined).
+inline Var tap_path_conv(const TapConv& tc, const Var& x, const Var& weight, const Var& bias, const std::vector<Var>& parents) {
+    std::vector<float> taps;
+    Tensor y = tc.forward(x.value().ptr(), weight.value().ptr(), taps);
+    const size_t plane = y.numel() / (static_cast<size_t>(tc.N) * tc.O);  // output pixels per channel
+    if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), tc.N, tc.O, plane);
+    return make_result(std::move(y), parents, [tc, plane, taps = std::move(taps)](Node& out) {
+        Tensor* dx = parent_grad(out, 0);
+        Tensor* dw = parent_grad(out, 1);
+        tc.backward(out.parents[0]->value.ptr(), taps.data(), out.grad.ptr(), dx ? dx->ptr() : nullptr,
+                    dw ? dw->ptr() : nullptr);
+        if (out.parents.size() > 2)
+            if (Tensor* db = parent_grad(out, 2)) bias_grad_planes(out.grad.ptr(), tc.N, tc.O, plane, db->ptr());
+    });
+}
+
 // ---- conv2d ----------------------------------------------------------------------------
 // x: (N, C, H, W), weight: (O, C, k, k), bias: (O) or undefined.  y: (N, O, Ho, Wo)
 // y[n, o, i, j] = b[o] + sum_{c,u,v} x[n, c, i*s - p + u, j*s - p + v] * w[o, c, u, v]
@@ -57,19 +74,9 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
     const ConvGeometry g = conv_geometry(x.shape()[1], x.shape()[2], x.shape()[3], k, stride, padding);
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    if (use_tap_gemms(N, g.out_w, g.channels, O)) {  // the tap path (above)
+    if (use_tap_gemms(N, g.out_w, g.channels, O)) {  // the tap path (conv_taps.hpp)
         const TapConv tc{N, g.channels, O, k, stride, padding, g.out_h, g.out_w, g.height, g.width, false};
-        std::vector<float> taps;
-        Tensor y = tc.forward(x.value().ptr(), weight.value().ptr(), taps);
-        if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, g.positions());
-        return make_result(std::move(y), parents, [tc, taps = std::move(taps)](Node& out) {
-            Tensor* dx = parent_grad(out, 0);
-            Tensor* dw = parent_grad(out, 1);
-            tc.backward(out.parents[0]->value.ptr(), taps.data(), out.grad.ptr(), dx ? dx->ptr() : nullptr,
-                        dw ? dw->ptr() : nullptr);
-            if (out.parents.size() > 2)
-                if (Tensor* db = parent_grad(out, 2)) bias_grad_planes(out.grad.ptr(), tc.N, tc.O, out.grad.numel() / (static_cast<size_t>(tc.N) * tc.O), db->ptr());
-        });
+        return tap_path_conv(tc, x, weight, bias, parents);
     }
     const int R = g.patch_size(), P = g.positions();
     const size_t NP = static_cast<size_t>(N) * P;
@@ -135,19 +142,9 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
     const ConvGeometry g{O, Ho, Wo, k, stride, padding, H, W};
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    if (use_tap_gemms(N, W, C, O)) {  // the tap path (above)
+    if (use_tap_gemms(N, W, C, O)) {  // the tap path (conv_taps.hpp)
         const TapConv tc{N, C, O, k, stride, padding, H, W, Ho, Wo, true};
-        std::vector<float> taps;
-        Tensor y = tc.forward(x.value().ptr(), weight.value().ptr(), taps);
-        if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, static_cast<size_t>(Ho) * Wo);
-        return make_result(std::move(y), parents, [tc, taps = std::move(taps)](Node& out) {
-            Tensor* dx = parent_grad(out, 0);
-            Tensor* dw = parent_grad(out, 1);
-            tc.backward(out.parents[0]->value.ptr(), taps.data(), out.grad.ptr(), dx ? dx->ptr() : nullptr,
-                        dw ? dw->ptr() : nullptr);
-            if (out.parents.size() > 2)
-                if (Tensor* db = parent_grad(out, 2)) bias_grad_planes(out.grad.ptr(), tc.N, tc.O, out.grad.numel() / (static_cast<size_t>(tc.N) * tc.O), db->ptr());
-        });
+        return tap_path_conv(tc, x, weight, bias, parents);
     }
     const int R = g.patch_size(), P = H * W;
     const size_t NP = static_cast<size_t>(N) * P;
