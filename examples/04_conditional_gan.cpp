@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     cli.option("--out", "runs/conditional", "output folder");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    cli.option("--d-dropout", 0.3, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint (a finished run: only sample)");
     cli.finish(argc, argv);
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     const float width = static_cast<float>(cli.number("--width"));
     if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
+    if (cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1) cli.fail("need 0 <= --d-dropout < 1");
     if (digit < -1 || digit >= classes) cli.fail("--digit must be a class in 0.." + std::to_string(classes - 1) + " (or -1)");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
         // ---- models and optimizers (before the data: --resume --digit needs no data) ------------
         auto G = gan::conditional_generator(latent, classes, width);   // (N, latent + 10) -> (N, 1, 28, 28)
         auto D = gan::conditional_discriminator(classes, width);       // (N, 1 + 10, 28, 28) -> logit (N, 1)
+        for (size_t i = 0; i < D->size(); ++i)  // --d-dropout: the same probability in each Dropout of D
+            if (auto* drop = dynamic_cast<nn::Dropout*>(&(*D)[i])) drop->p = static_cast<float>(cli.number("--d-dropout"));
         std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
                     D->parameter_count(), D->summary().c_str());
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
