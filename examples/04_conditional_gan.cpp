@@ -16,12 +16,14 @@
 // "handwriting" writing all ten digits.
 //
 // Every epoch writes runs/conditional/samples/epoch_NNN.png (10 rows x 8), progress.gif,
-// losses.png, metrics.csv, checkpoints and run.json. --digit N writes a grid of 64 samples of
+// losses.png, metrics.csv, checkpoints and run.json; with --ema (on by default, as in
+// 02_dcgan) the grids come from an average of G's weights, saved as generator_ema.safetensors. --digit N writes a grid of 64 samples of
 // class N at the end (for Fashion-MNIST, N is the class index: 0 T-shirt ... 9 ankle boot).
 #include <cstdio>
 
 #include <minigan/data/dataset.hpp>
 #include <minigan/gan/conditional.hpp>
+#include <minigan/gan/ema.hpp>
 #include <minigan/gan/training_run.hpp>
 #include <minigan/io/cli.hpp>
 #include <minigan/io/progress.hpp>
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     cli.option("--out", "runs/conditional", "output folder");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
     cli.option("--d-dropout", 0.3, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint (a finished run: only sample)");
@@ -58,7 +61,9 @@ int main(int argc, char** argv) {
     const float width = static_cast<float>(cli.number("--width"));
     if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
-    if (cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1) cli.fail("need 0 <= --d-dropout < 1");
+    const double ema = cli.number("--ema");
+    if (cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1 || ema < 0 || ema >= 1)
+        cli.fail("need 0 <= --d-dropout < 1, 0 <= --ema < 1");
     if (digit < -1 || digit >= classes) cli.fail("--digit must be a class in 0.." + std::to_string(classes - 1) + " (or -1)");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
@@ -76,6 +81,14 @@ int main(int argc, char** argv) {
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
         optim::Adam optD(D->parameters(), lr, beta1, 0.999f);
 
+        // --ema (gan/ema.hpp): G_avg holds the running average of G's weights; grids and --digit use it.
+        std::unique_ptr<gan::WeightAverage> average;
+        std::shared_ptr<nn::Sequential> G_avg;
+        if (ema > 0) {
+            average = std::make_unique<gan::WeightAverage>(*G, static_cast<float>(ema));
+            G_avg = gan::conditional_generator(latent, classes, width);
+        }
+
         // The grid's latent vectors: `columns` of them, each reused in all ten class rows.
         Rng sample_rng(sample_seed);
         const Tensor column_z = randn({columns, latent}, sample_rng);
@@ -90,9 +103,14 @@ int main(int argc, char** argv) {
         config["classes"] = classes;
         gan::TrainingRun run(cli.text("--out"), config);
         if (cli.is_set("--resume")) {
-            if (run.resume(*G, *D, optG, optD))
+            if (run.resume(*G, *D, optG, optD)) {
                 std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-            else
+                StateDict averaged = gan::TrainingRun::take_prefix(run.extra, "avg.");  // the average goes on
+                if (average && !averaged.empty() && run.extra_meta.count("avg.updates"))
+                    average->load(averaged, std::stol(run.extra_meta.at("avg.updates")));
+                else if (average)
+                    std::printf("the checkpoint holds no weight average: --ema starts again from G\n");
+            } else
                 std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
         }
 
@@ -120,6 +138,7 @@ int main(int argc, char** argv) {
                     Var real(images);
                     Var z(randn({batch, latent}));
                     s = gan::conditional_train_step(*G, *D, optG, optD, real, labels, z, classes);
+                    if (average) average->update(*G);
                     run.state.seconds += bar.seconds() - t0;
                     run.log_step(s);
                     char line[160];
@@ -128,13 +147,22 @@ int main(int argc, char** argv) {
                     bar.update(b + 1, line);
                 }
                 // One row per class, in eval mode (BatchNorm's running statistics).
-                G->eval();
+                if (average) average->copy_to(*G, *G_avg);
+                nn::Sequential& sampler = average ? *G_avg : *G;
+                sampler.eval();
                 Tensor samples;
                 {
                     NoGrad no_grad;
-                    samples = (*G)(gan::generator_input(Var(grid_z), grid_labels, classes)).value();
+                    samples = sampler(gan::generator_input(Var(grid_z), grid_labels, classes)).value();
+                }
+                if (average) {  // into the checkpoint (to resume it), and beside generator.safetensors for evaluate
+                    run.extra.clear();
+                    gan::TrainingRun::append_prefixed(run.extra, "avg.", average->state());
+                    run.extra_meta["avg.updates"] = std::to_string(average->updates());
                 }
                 run.end_epoch(*G, *D, optG, optD, samples);
+                if (average)
+                    io::save_module(run.dir() + "/generator_ema.safetensors", *G_avg, {{"step", std::to_string(run.state.step)}});
                 bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +
                            std::to_string(epoch + 1) + ".png (row c = class c)");
             }
@@ -146,13 +174,15 @@ int main(int argc, char** argv) {
 
         // ---- on request: 64 samples of one class --------------------------------------------
         if (digit >= 0) {
-            G->eval();
+            if (average) average->copy_to(*G, *G_avg);
+            nn::Sequential& sampler = average ? *G_avg : *G;
+            sampler.eval();
             Rng digit_rng(sample_seed + 1 + digit);
             Tensor samples;
             {
                 NoGrad no_grad;
                 Var z(randn({64, latent}, digit_rng));
-                samples = (*G)(gan::generator_input(z, std::vector<int>(64, digit), classes)).value();
+                samples = sampler(gan::generator_input(z, std::vector<int>(64, digit), classes)).value();
             }
             const std::string path = run.dir() + "/digit_" + std::to_string(digit) + ".png";
             io::save_image_grid(path, samples, 8);

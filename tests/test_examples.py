@@ -290,6 +290,11 @@ def test_conditional_smoke(examples, data, tmp):
     # G's first layer sees z and the one-hot class: 100 + 10 inputs.
     tensors, _ = read_safetensors(os.path.join(out, "generator.safetensors"))
     check(tensors.get("0.weight", (0, [0, 0]))[1][1] == 110, "04_conditional_gan: generator 0.weight has not 110 inputs")
+    # --ema (the default): the weight average beside it, same names and shapes, other values.
+    averaged, _ = read_safetensors(os.path.join(out, "generator_ema.safetensors"))
+    check({k: v[1] for k, v in averaged.items()} == {k: v[1] for k, v in tensors.items()},
+          "04_conditional_gan: generator_ema.safetensors does not hold the generator's tensors")
+    check(averaged.get("0.weight") != tensors.get("0.weight"), "04_conditional_gan: the weight average equals G")
     # --resume --digit on a finished run only samples: no new training rows.
     run(cgan, *common, "--resume", "--digit", 5)
     check(os.path.isfile(os.path.join(out, "digit_5.png")), "04_conditional_gan --resume --digit 5: no digit_5.png")
