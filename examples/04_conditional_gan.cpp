@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     cli.option("--out", "runs/conditional", "output folder");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    cli.option("--lr-d", 0.0, "Adam learning rate of D alone (0 = the same as --lr)");
     cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
     cli.option("--d-dropout", 0.3, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
@@ -62,8 +63,8 @@ int main(int argc, char** argv) {
     if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
     const double ema = cli.number("--ema");
-    if (cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1 || ema < 0 || ema >= 1)
-        cli.fail("need 0 <= --d-dropout < 1, 0 <= --ema < 1");
+    if (cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1 || ema < 0 || ema >= 1 || cli.number("--lr-d") < 0)
+        cli.fail("need 0 <= --d-dropout < 1, 0 <= --ema < 1, --lr-d >= 0");
     if (digit < -1 || digit >= classes) cli.fail("--digit must be a class in 0.." + std::to_string(classes - 1) + " (or -1)");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
                     D->parameter_count(), D->summary().c_str());
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
-        optim::Adam optD(D->parameters(), lr, beta1, 0.999f);
+        const float lr_d = cli.number("--lr-d") > 0 ? static_cast<float>(cli.number("--lr-d")) : lr;
+        optim::Adam optD(D->parameters(), lr_d, beta1, 0.999f);
 
         // --ema (gan/ema.hpp): G_avg holds the running average of G's weights; grids and --digit use it.
         std::unique_ptr<gan::WeightAverage> average;
