@@ -13,7 +13,9 @@
 // A perfect-looking 3 offered as a "7" is easy for D to reject, so G must obey y to fool it.
 // z is left with everything y does not say: slant, stroke width, style. The sample grid shows
 // it: row c is class c, and column j uses the same z in every row, so a column is one
-// "handwriting" writing all ten digits.
+// "handwriting" writing all ten digits. The defaults are 02_dcgan's demo recipe (D without
+// dropout at twice G's learning rate, weight average) for 8 epochs: 98% of the samples are
+// classified as the class asked for (docs/results.md).
 //
 // Every epoch writes runs/conditional/samples/epoch_NNN.png (10 rows x 8), progress.gif,
 // losses.png, metrics.csv, checkpoints and run.json; with --ema (on by default, as in
@@ -39,20 +41,20 @@ int main(int argc, char** argv) {
     io::Cli cli("04_conditional_gan", "Train a class-conditional DCGAN; draw any class on request.");
     cli.option("--dataset", "mnist", "training images");
     cli.choices("--dataset", {"mnist", "fashion"});
-    cli.option("--epochs", 5, "passes over the training set");
+    cli.option("--epochs", 8, "passes over the training set (one: under a minute at width 0.25 on two cores)");
     cli.option("--batch", 64, "images per step (for D: this many real and this many fake)");
     cli.option("--width", 0.25, "channel multiplier: 1 = the reference DCGAN, 0.25 = fast demo");
     cli.option("--latent", 100, "size of the random vector z (the class code is added to it)");
-    cli.option("--lr", 2e-4, "Adam learning rate for both networks (DCGAN paper: 2e-4)");
+    cli.option("--lr", 5e-4, "Adam learning rate of G, and of D unless --lr-d is set (DCGAN paper: 2e-4)");
     cli.option("--beta1", 0.5, "Adam beta1 (DCGAN paper: 0.5)");
     cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
     cli.option("--out", "runs/conditional", "output folder");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
-    cli.option("--lr-d", 0.0, "Adam learning rate of D alone (0 = the same as --lr)");
+    cli.option("--lr-d", 1e-3, "Adam learning rate of D alone (0 = the same as --lr)");
     cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
-    cli.option("--d-dropout", 0.3, "dropout in D after each conv block (the reference: 0.3)");
+    cli.option("--d-dropout", 0.0, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint (a finished run: only sample)");
     cli.finish(argc, argv);
