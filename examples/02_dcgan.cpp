@@ -100,10 +100,7 @@ int main(int argc, char** argv) {
                 std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
                 // The average goes on from where it was: the checkpoint holds it ("avg." entries).
                 // An older checkpoint without them: the average starts again from G.
-                StateDict averaged = gan::TrainingRun::take_prefix(run.extra, "avg.");
-                if (average && !averaged.empty() && run.extra_meta.count("avg.updates"))
-                    average->load(averaged, std::stol(run.extra_meta.at("avg.updates")));
-                else if (average)
+                if (average && !gan::restore_average(run, *average))
                     std::printf("the checkpoint holds no weight average: --ema starts again from G\n");
             } else {
                 std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
@@ -145,11 +142,7 @@ int main(int argc, char** argv) {
                 NoGrad no_grad;
                 samples = sampler(Var(fixed_z)).value();
             }
-            if (average) {  // into the checkpoint (to resume it), and beside generator.safetensors for evaluate
-                run.extra.clear();
-                gan::TrainingRun::append_prefixed(run.extra, "avg.", average->state());
-                run.extra_meta["avg.updates"] = std::to_string(average->updates());
-            }
+            if (average) gan::store_average(run, *average);  // into the checkpoint, to resume it
             run.end_epoch(*G, *D, optG, optD, samples);
             if (average) io::save_module(average_path, *G_avg, {{"step", std::to_string(run.state.step)}});
             bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +

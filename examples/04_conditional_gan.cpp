@@ -109,10 +109,7 @@ int main(int argc, char** argv) {
         if (cli.is_set("--resume")) {
             if (run.resume(*G, *D, optG, optD)) {
                 std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-                StateDict averaged = gan::TrainingRun::take_prefix(run.extra, "avg.");  // the average goes on
-                if (average && !averaged.empty() && run.extra_meta.count("avg.updates"))
-                    average->load(averaged, std::stol(run.extra_meta.at("avg.updates")));
-                else if (average)
+                if (average && !gan::restore_average(run, *average))
                     std::printf("the checkpoint holds no weight average: --ema starts again from G\n");
             } else
                 std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
@@ -159,11 +156,7 @@ int main(int argc, char** argv) {
                     NoGrad no_grad;
                     samples = sampler(gan::generator_input(Var(grid_z), grid_labels, classes)).value();
                 }
-                if (average) {  // into the checkpoint (to resume it), and beside generator.safetensors for evaluate
-                    run.extra.clear();
-                    gan::TrainingRun::append_prefixed(run.extra, "avg.", average->state());
-                    run.extra_meta["avg.updates"] = std::to_string(average->updates());
-                }
+                if (average) gan::store_average(run, *average);  // into the checkpoint, to resume it
                 run.end_epoch(*G, *D, optG, optD, samples);
                 if (average)
                     io::save_module(run.dir() + "/generator_ema.safetensors", *G_avg, {{"step", std::to_string(run.state.step)}});

@@ -20,6 +20,7 @@
 #include "../io/image_grid.hpp"
 #include "../io/plot.hpp"
 #include "../io/safetensors.hpp"
+#include "ema.hpp"
 #include "train_step.hpp"
 
 namespace minigan::gan {
@@ -209,5 +210,21 @@ private:
     bool resumed_ = false;  // resume() found a checkpoint: keep what the folder holds
     std::vector<float> d_losses_, g_losses_;
 };
+
+// --ema (gan/ema.hpp): G's weight average travels in the checkpoint, under "avg." names, so a
+// resumed run goes on averaging exactly where it stopped. Call store_average() before
+// end_epoch(); restore_average() after a successful resume() (false: an older checkpoint
+// without an average, which then starts again from G).
+inline void store_average(TrainingRun& run, const WeightAverage& average) {
+    run.extra.clear();
+    TrainingRun::append_prefixed(run.extra, "avg.", average.state());
+    run.extra_meta["avg.updates"] = std::to_string(average.updates());
+}
+inline bool restore_average(const TrainingRun& run, WeightAverage& average) {
+    StateDict averaged = TrainingRun::take_prefix(run.extra, "avg.");
+    if (averaged.empty() || !run.extra_meta.count("avg.updates")) return false;
+    average.load(averaged, std::stol(run.extra_meta.at("avg.updates")));
+    return true;
+}
 
 }  // namespace minigan::gan
