@@ -13,11 +13,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include "../io/json.hpp"
 #include <sstream>
 
 #include "../io/gif.hpp"
 #include "../io/image_grid.hpp"
+#include "../io/json.hpp"
 #include "../io/plot.hpp"
 #include "../io/safetensors.hpp"
 #include "ema.hpp"
@@ -131,8 +131,8 @@ public:
         io::save_module(dir_ + "/generator.safetensors", G, {{"step", std::to_string(state.step)}});
         io::save_module(dir_ + "/discriminator.safetensors", D, {{"step", std::to_string(state.step)}});
         Json run{{"config", config_}, {"epoch", state.epoch}, {"step", state.step},
-                                   {"train_seconds", state.seconds}, {"checkpoint", "checkpoint.safetensors"},
-                                   {"generator", "generator.safetensors"}, {"discriminator", "discriminator.safetensors"}};
+                 {"train_seconds", state.seconds}, {"checkpoint", "checkpoint.safetensors"},
+                 {"generator", "generator.safetensors"}, {"discriminator", "discriminator.safetensors"}};
         io::write_file_atomic(dir_ + "/run.json", run.dump(2) + "\n");
     }
 
@@ -147,10 +147,6 @@ public:
         io::plot_lines(dir_ + "/losses.png", {{"D loss", x, d_losses_, {200, 40, 40}}, {"G loss", x, g_losses_, {40, 80, 200}}}, opt);
     }
 
-private:
-    std::string metrics_path() const { return dir_ + "/metrics.csv"; }
-
-public:
     // The entries of `all` whose names start with prefix, the prefix cut off (and the reverse).
     static StateDict take_prefix(const StateDict& all, const std::string& prefix) {
         StateDict out;
@@ -163,6 +159,8 @@ public:
     }
 
 private:
+    std::string metrics_path() const { return dir_ + "/metrics.csv"; }
+
     static bool is_core_entry(const std::string& name) {
         for (const char* prefix : {"G.", "D.", "optG.", "optD."})
             if (name.rfind(prefix, 0) == 0) return true;

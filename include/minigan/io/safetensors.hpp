@@ -11,10 +11,10 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include "json.hpp"
 
 #include "../nn/module.hpp"
 #include "atomic_file.hpp"
+#include "json.hpp"
 
 namespace minigan::io {
 
