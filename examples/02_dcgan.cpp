@@ -6,11 +6,12 @@
 // CNN that scores real vs generated. Both train at once (gan/train_step.hpp). Every epoch writes
 // runs/dcgan/samples/epoch_NNN.png from the same 64 latent vectors, so you watch the same
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
-// --width 1 is the reference model of the TensorFlow DCGAN tutorial; the default 0.25 trains
-// ~6x faster. The defaults are a demo that fits in about four minutes on two cores: 6 epochs,
-// Adam lr 5e-4 for G and 1e-3 for D, no dropout in D, samples from an average of G's weights
-// (--ema); docs/results.md measures each choice with examples/evaluate. The tutorial's recipe:
-//   ./dcgan --width 1 --lr 2e-4 --lr-d 0 --d-dropout 0.3 --ema 0
+// --width 1 --d-width 1 is the reference model of the TensorFlow DCGAN tutorial. The defaults are
+// a demo that fits in about four minutes on two cores: G at width 0.25 (a quarter of the
+// channels), D at width 0.5, batches of 32, 6 epochs, Adam lr 5e-4 for G and 1e-3 for D, no
+// dropout in D, samples from an average of G's weights (--ema); docs/results.md measures each
+// choice with examples/evaluate. The tutorial's recipe:
+//   ./dcgan --width 1 --d-width 1 --batch 64 --lr 2e-4 --lr-d 0 --d-dropout 0.3 --ema 0
 #include <cstdio>
 #include <filesystem>
 
@@ -28,9 +29,10 @@ int main(int argc, char** argv) {
     io::Cli cli("02_dcgan", "Train a DCGAN and write sample grids, loss curves and checkpoints.");
     cli.option("--dataset", "mnist", "training images");
     cli.choices("--dataset", {"mnist", "fashion"});
-    cli.option("--epochs", 6, "passes over the training set (one: ~35 s at width 0.25 on two idle cores)");
-    cli.option("--batch", 64, "images per step (for D: this many real and this many fake)");
-    cli.option("--width", 0.25, "channel multiplier: 1 = the reference DCGAN, 0.25 = fast demo");
+    cli.option("--epochs", 6, "passes over the training set (one: ~35 s with the defaults on two idle cores)");
+    cli.option("--batch", 32, "images per step (for D: this many real and this many fake)");
+    cli.option("--width", 0.25, "channel multiplier of G (and of D when --d-width is 0): 1 = the reference DCGAN");
+    cli.option("--d-width", 0.5, "channel multiplier of D (0 = the same as --width): a stronger D teaches G more per step");
     cli.option("--latent", 100, "size of the random vector z that G turns into an image");
     cli.option("--lr", 5e-4, "Adam learning rate for both networks (DCGAN paper: 2e-4; 5e-4 learns faster in a short run)");
     cli.option("--beta1", 0.5, "Adam beta1 (DCGAN paper: 0.5; PyTorch's default 0.9 oscillates)");
@@ -53,8 +55,10 @@ int main(int argc, char** argv) {
     if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
     if (minutes < 0 || ema < 0 || ema >= 1 || real_label <= 0 || real_label > 1 || cli.number("--lr-d") < 0 ||
-        cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1)
-        cli.fail("need --minutes >= 0, 0 <= --ema < 1, 0 < --real-label <= 1, --lr-d >= 0, 0 <= --d-dropout < 1");
+        cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1 || cli.number("--d-width") < 0 ||
+        cli.number("--d-width") > 4)
+        cli.fail("need --minutes >= 0, 0 <= --ema < 1, 0 < --real-label <= 1, --lr-d >= 0, 0 <= --d-dropout < 1, "
+                 "0 <= --d-width <= 4");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
     std::printf("minigan 02_dcgan: %s\n", runtime_summary().c_str());
@@ -69,11 +73,12 @@ int main(int argc, char** argv) {
 
         // ---- models and optimizers: separate Adams, so D's step never moves G --------------------
         auto G = gan::dcgan_generator(latent, width);
-        auto D = gan::dcgan_discriminator(width);
+        const float d_width = cli.number("--d-width") > 0 ? static_cast<float>(cli.number("--d-width")) : width;
+        auto D = gan::dcgan_discriminator(d_width);
         for (size_t i = 0; i < D->size(); ++i)  // --d-dropout: the same probability in each Dropout of D
             if (auto* drop = dynamic_cast<nn::Dropout*>(&(*D)[i])) drop->p = static_cast<float>(cli.number("--d-dropout"));
-        std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
-                    D->parameter_count(), D->summary().c_str());
+        std::printf("G (width %g): %zu parameters\n%sD (width %g): %zu parameters\n%s", width, G->parameter_count(),
+                    G->summary().c_str(), d_width, D->parameter_count(), D->summary().c_str());
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
         const float lr_d = cli.number("--lr-d") > 0 ? static_cast<float>(cli.number("--lr-d")) : lr;

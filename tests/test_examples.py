@@ -221,6 +221,7 @@ def test_clear_errors(examples, data, tmp):
     cases = [
         (["--epochs", "abc"], "--epochs"),
         (["--dataset", "cifar"], "mnist"),
+        (["--d-width", "-1"], "--d-width"),
         (["--no-such-flag"], "--no-such-flag"),
         (["--data", os.path.join(tmp, "nowhere"), "--out", os.path.join(tmp, "e")], "fetch.sh"),
     ]
