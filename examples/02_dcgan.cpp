@@ -8,9 +8,9 @@
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
 // --width 1 --d-width 1 is the reference model of the TensorFlow DCGAN tutorial. The defaults are
 // a demo that fits in about four minutes on two cores: G at width 0.25 (a quarter of the
-// channels), D at width 0.5, batches of 32, 6 epochs, Adam lr 5e-4 for G and 1e-3 for D, no
-// dropout in D, samples from an average of G's weights (--ema); docs/results.md measures each
-// choice with examples/evaluate. The tutorial's recipe:
+// channels), D at width 0.5, batches of 32, 6 epochs, Adam lr 5e-4 for both, no dropout in D,
+// samples from an average of G's weights (--ema); docs/results.md measures each choice with
+// examples/evaluate. The tutorial's recipe:
 //   ./dcgan --width 1 --d-width 1 --batch 64 --lr 2e-4 --lr-d 0 --d-dropout 0.3 --ema 0
 #include <cstdio>
 #include <filesystem>
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
     cli.option("--minutes", 0.0, "stop after this many minutes of training, mid-epoch if need be (0 = no limit)");
     cli.option("--real-label", 1.0, "D's target for real images (0.9 = one-sided label smoothing)");
-    cli.option("--lr-d", 1e-3, "Adam learning rate of D alone (0 = the same as --lr)");
+    cli.option("--lr-d", 5e-4, "Adam learning rate of D alone (0 = the same as --lr; 1e-3 helps a D as narrow as G)");
     cli.option("--d-dropout", 0.0, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint");
