@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     cli.option("--batch", 32, "images per step (for D: this many real and this many fake)");
     cli.option("--width", 0.25, "channel multiplier of G (and of D when --d-width is 0): 1 = the reference DCGAN");
     cli.option("--d-width", 0.5, "channel multiplier of D (0 = the same as --width): a stronger D teaches G more per step");
+    cli.option("--pack", 1, "D judges this many images at once (PacGAN: counters dropped classes)");
     cli.option("--latent", 100, "size of the random vector z that G turns into an image");
     cli.option("--lr", 5e-4, "Adam learning rate for both networks (DCGAN paper: 2e-4; 5e-4 learns faster in a short run)");
     cli.option("--beta1", 0.5, "Adam beta1 (DCGAN paper: 0.5; PyTorch's default 0.9 oscillates)");
@@ -56,9 +57,9 @@ int main(int argc, char** argv) {
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
     if (minutes < 0 || ema < 0 || ema >= 1 || real_label <= 0 || real_label > 1 || cli.number("--lr-d") < 0 ||
         cli.number("--d-dropout") < 0 || cli.number("--d-dropout") >= 1 || cli.number("--d-width") < 0 ||
-        cli.number("--d-width") > 4)
+        cli.number("--d-width") > 4 || cli.integer("--pack") < 1 || batch % cli.integer("--pack") != 0)
         cli.fail("need --minutes >= 0, 0 <= --ema < 1, 0 < --real-label <= 1, --lr-d >= 0, 0 <= --d-dropout < 1, "
-                 "0 <= --d-width <= 4");
+                 "0 <= --d-width <= 4, --pack >= 1 dividing --batch");
     if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
     manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
     std::printf("minigan 02_dcgan: %s\n", runtime_summary().c_str());
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
         // ---- models and optimizers: separate Adams, so D's step never moves G --------------------
         auto G = gan::dcgan_generator(latent, width);
         const float d_width = cli.number("--d-width") > 0 ? static_cast<float>(cli.number("--d-width")) : width;
-        auto D = gan::dcgan_discriminator(d_width);
+        auto D = gan::dcgan_discriminator(d_width, 1, cli.integer("--pack"));
         for (size_t i = 0; i < D->size(); ++i)  // --d-dropout: the same probability in each Dropout of D
             if (auto* drop = dynamic_cast<nn::Dropout*>(&(*D)[i])) drop->p = static_cast<float>(cli.number("--d-dropout"));
         std::printf("G (width %g): %zu parameters\n%sD (width %g): %zu parameters\n%s", width, G->parameter_count(),

@@ -6,6 +6,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
 #include <minigan/minigan.hpp>
 
@@ -552,4 +553,52 @@ TEST_CASE("train_step: D on real + fake stacked in one batch = two passes; with 
                     CHECK(s1[i].second[j] == doctest::Approx(s2[i].second[j]).epsilon(1e-4));
         }
     }
+}
+
+TEST_CASE("gan::Pack: images k*i .. k*i+k-1 become the channels of input i; gradient passes back; errors") {
+    Tensor x({4, 1, 1, 2}, {1, 2, 3, 4, 5, 6, 7, 8});  // four 1x2 images
+    gan::Pack pack(2);
+    Var y = pack(Var(x));
+    CHECK(y.shape() == Shape{2, 2, 1, 2});
+    CHECK(y.value().data == std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8});  // image 1 is channel 1 of input 0
+    CHECK(pack.name() == "Pack(2)");
+    Rng rng(21);
+    nn::Conv2d conv(2, 3, 1, 1, 0);
+    gradcheck_vars([&](const Vars& v) { return conv(pack(v[0])); }, {Var(randn({4, 1, 2, 2}, rng))}, {}, "Conv2d(Pack(2))");
+    CHECK(contains(thrown_message([&] { pack(Var(Tensor({3, 1, 1, 2}))); }), "multiple of 2"));
+    CHECK(contains(thrown_message([&] { pack(Var(Tensor({4, 2}))); }), "(N, C, H, W)"));
+    CHECK_THROWS(gan::Pack(0));
+    // The DCGAN D with pack 2: one logit per pair, every layer one index later.
+    auto D = gan::dcgan_discriminator(0.25f, 1, 2);
+    CHECK((*D)[0].name() == "Pack(2)");
+    CHECK((*D)[1].name() == "Conv2d(2, 16, k=5, s=2, p=2)");
+    NoGrad no_grad;
+    CHECK((*D)(Var(Tensor({6, 1, 28, 28}))).shape() == Shape{3, 1});
+}
+
+TEST_CASE("train_step with a packed D (PacGAN) = two passes; a pack that would mix real and fake is refused") {
+    auto make = [&](uint32_t seed) {
+        manual_seed(seed);
+        auto G = nn::make<nn::Sequential>(nn::make<nn::Linear>(3, 4), nn::make<nn::Tanh>(), nn::make<nn::Reshape>(Shape{1, 2, 2}));
+        auto D = nn::make<nn::Sequential>(nn::make<gan::Pack>(2), nn::make<nn::Flatten>(), nn::make<nn::Linear>(8, 5),
+                                          nn::make<nn::LeakyReLU>(0.2f), nn::make<nn::Linear>(5, 1));
+        return std::make_pair(G, D);
+    };
+    auto [G1, D1] = make(8);
+    auto [G2, D2] = make(8);
+    optim::Adam oG1(G1->parameters(), 1e-2f, 0.5f), oD1(D1->parameters(), 1e-2f, 0.5f);
+    optim::Adam oG2(G2->parameters(), 1e-2f, 0.5f), oD2(D2->parameters(), 1e-2f, 0.5f);
+    Rng rng(16);
+    for (int step = 0; step < 3; ++step) {
+        Var real(rand_uniform({6, 1, 2, 2}, -1.0f, 1.0f, rng)), z(randn({4, 3}, rng));  // 3 real pairs, 2 fake pairs
+        gan::StepStats a = gan::train_step(*G1, *D1, oG1, oD1, real, z);
+        gan::StepStats b = two_pass_step(*G2, *D2, oG2, oD2, real, z, 1.0f);
+        CHECK(a.d_loss == doctest::Approx(b.d_loss).epsilon(1e-5));
+        CHECK(a.g_loss == doctest::Approx(b.g_loss).epsilon(1e-5));
+        CHECK(a.d_real == doctest::Approx(b.d_real).epsilon(1e-5));
+        CHECK(a.d_fake == doctest::Approx(b.d_fake).epsilon(1e-5));
+    }
+    // 5 real + 5 fake images in pairs: the third pair would hold a real and a fake image.
+    Var real(rand_uniform({5, 1, 2, 2}, -1.0f, 1.0f, rng)), z(randn({5, 3}, rng));
+    CHECK(contains(thrown_message([&] { gan::train_step(*G1, *D1, oG1, oD1, real, z); }), "mix"));
 }

@@ -47,15 +47,38 @@ inline std::shared_ptr<nn::Sequential> dcgan_generator(int latent = 100, float w
     return G;
 }
 
+// PacGAN (Lin et al. 2018): D judges k images at once, stacked as channels,
+//   (N, C, H, W) -> (N/k, k*C, H, W): images k*i, ..., k*i + k-1 become one input.
+// A generator that drops a mode (makes few 6s, say) produces packs with too little variety, which
+// a packed D can notice and a one-image D cannot; so packing counters mode dropping, and D runs on
+// N/k inputs instead of N. A pure view of the same memory: the gradient passes back unchanged.
+struct Pack : nn::Module {
+    explicit Pack(int k) : k(k) {
+        if (k < 1) throw std::invalid_argument("Pack: need k >= 1, got " + std::to_string(k));
+    }
+    Var forward(const Var& x) override {
+        const Shape& s = x.shape();
+        if (s.size() != 4 || s[0] % k != 0)
+            throw std::invalid_argument("Pack(" + std::to_string(k) + "): need (N, C, H, W) with N a multiple of " +
+                                        std::to_string(k) + ", got " + shape_str(s));
+        return reshape(x, {s[0] / k, s[1] * k, s[2], s[3]});
+    }
+    std::string name() const override { return "Pack(" + std::to_string(k) + ")"; }
+    int k;
+};
+
 // DCGAN D: image (N, 1, 28, 28) -> 14x14 -> 7x7 -> logit (N, 1).
 // Layer 3 (after the first conv block) and layer 6 (after the second) are feature maps AnoGAN can use.
-inline std::shared_ptr<nn::Sequential> dcgan_discriminator(float width = 1.0f, int in_channels = 1) {
+// pack > 1: PacGAN's D, a Pack(pack) layer first (so one index later for every layer) and one
+// logit per pack of images, (N/pack, 1).
+inline std::shared_ptr<nn::Sequential> dcgan_discriminator(float width = 1.0f, int in_channels = 1, int pack = 1) {
     using namespace nn;
     int c1 = scaled(64, width), c2 = scaled(128, width);
-    auto D = make<Sequential>(
-        make<Conv2d>(in_channels, c1, 5, 2, 2), make<LeakyReLU>(0.2f), make<Dropout>(0.3f),   // 14x14
-        make<Conv2d>(c1, c2, 5, 2, 2), make<LeakyReLU>(0.2f), make<Dropout>(0.3f),            // 7x7
-        make<Flatten>(), make<Linear>(c2 * 7 * 7, 1));
+    auto D = make<Sequential>();
+    if (pack > 1) D->add(make<Pack>(pack));
+    D->add(make<Conv2d>(in_channels * pack, c1, 5, 2, 2)).add(make<LeakyReLU>(0.2f)).add(make<Dropout>(0.3f));  // 14x14
+    D->add(make<Conv2d>(c1, c2, 5, 2, 2)).add(make<LeakyReLU>(0.2f)).add(make<Dropout>(0.3f));               // 7x7
+    D->add(make<Flatten>()).add(make<Linear>(c2 * 7 * 7, 1));
     dcgan_init(*D);
     return D;
 }

@@ -92,8 +92,13 @@ inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG
         Var d_loss;
         if (!mixes_batch(D)) {
             Var logits = D(stack_batches(real, fake.detach()));
-            const size_t n_real =
-                static_cast<size_t>(real.shape()[0]) * (logits.numel() / (real.shape()[0] + fake.shape()[0]));
+            // D's rows split in proportion: one per image, or one per pack of images (gan::Pack).
+            const size_t n_real = logits.numel() * static_cast<size_t>(real.shape()[0]) /
+                                  static_cast<size_t>(real.shape()[0] + fake.shape()[0]);
+            if (n_real * static_cast<size_t>(real.shape()[0] + fake.shape()[0]) != logits.numel() * static_cast<size_t>(real.shape()[0]))
+                throw std::invalid_argument("train_step: D gives " + std::to_string(logits.numel()) + " rows for " +
+                                            shape_str(real.shape()) + " real and " + shape_str(fake.shape()) +
+                                            " fake images: a pack of images would mix the two");
             d_loss = stacked_d_loss(logits, n_real, real_label);
             const std::vector<float>& l = logits.value().data;
             d_real = mean_probability(Tensor({static_cast<int>(n_real)}, std::vector<float>(l.begin(), l.begin() + n_real)));
