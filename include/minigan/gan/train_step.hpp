@@ -93,9 +93,10 @@ inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG
         if (!mixes_batch(D)) {
             Var logits = D(stack_batches(real, fake.detach()));
             // D's rows split in proportion: one per image, or one per pack of images (gan::Pack).
-            const size_t n_real = logits.numel() * static_cast<size_t>(real.shape()[0]) /
-                                  static_cast<size_t>(real.shape()[0] + fake.shape()[0]);
-            if (n_real * static_cast<size_t>(real.shape()[0] + fake.shape()[0]) != logits.numel() * static_cast<size_t>(real.shape()[0]))
+            const size_t images_real = static_cast<size_t>(real.shape()[0]);
+            const size_t images_all = images_real + static_cast<size_t>(fake.shape()[0]);
+            const size_t n_real = logits.numel() * images_real / images_all;
+            if (n_real * images_all != logits.numel() * images_real)
                 throw std::invalid_argument("train_step: D gives " + std::to_string(logits.numel()) + " rows for " +
                                             shape_str(real.shape()) + " real and " + shape_str(fake.shape()) +
                                             " fake images: a pack of images would mix the two");
