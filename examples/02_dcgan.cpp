@@ -7,7 +7,7 @@
 // runs/dcgan/samples/epoch_NNN.png from the same 64 latent vectors, so you watch the same
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
 // --width 1 --d-width 1 is the reference model of the TensorFlow DCGAN tutorial. The defaults are
-// a demo that fits in about four minutes on two cores: G at width 0.25 (a quarter of the
+// a demo that takes about four minutes on two cores: G at width 0.25 (a quarter of the
 // channels), D at width 0.5, batches of 32, 7 epochs, Adam lr 5e-4 for both, no dropout in D,
 // samples from an average of G's weights (--ema); docs/results.md measures each choice with
 // examples/evaluate. The tutorial's recipe:
