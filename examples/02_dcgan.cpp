@@ -8,7 +8,7 @@
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
 // --width 1 --d-width 1 is the reference model of the TensorFlow DCGAN tutorial. The defaults are
 // a demo that takes about four minutes on two cores: G at width 0.25 (a quarter of the
-// channels), D at width 0.75 judging pairs of images (--pack 2, PacGAN), batches of 32, 7 epochs,
+// channels), D at width 0.75 judging pairs of images (--pack 2, PacGAN), batches of 32, 8 epochs,
 // Adam lr 5e-4 for both, no dropout in D, samples from an average of G's weights (--ema);
 // docs/results.md measures each choice with examples/evaluate. The tutorial's recipe:
 //   ./dcgan --width 1 --d-width 1 --pack 1 --batch 64 --lr 2e-4 --lr-d 0 --d-dropout 0.3 --ema 0
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     io::Cli cli("02_dcgan", "Train a DCGAN and write sample grids, loss curves and checkpoints.");
     cli.option("--dataset", "mnist", "training images");
     cli.choices("--dataset", {"mnist", "fashion"});
-    cli.option("--epochs", 7, "passes over the training set (one: ~35 s with the defaults on two idle cores)");
+    cli.option("--epochs", 8, "passes over the training set (one: ~30 s with the defaults on two idle cores)");
     cli.option("--batch", 32, "images per step (for D: this many real and this many fake)");
     cli.option("--width", 0.25, "channel multiplier of G (and of D when --d-width is 0): 1 = the reference DCGAN");
     cli.option("--d-width", 0.75, "channel multiplier of D (0 = the same as --width): a stronger D teaches G more per step");
