@@ -11,6 +11,9 @@
 // the joint pairs (x, y)):
 //   d_loss = bce(D(x, y), 1) + bce(D(G(z, y), y), 0),   g_loss = bce(D(G(z, y), y), 1).
 // A perfect-looking 3 offered as a "7" is easy for D to reject, so G must obey y to fool it.
+// --conditioning acgan swaps in AC-GAN's D (Odena et al. 2017, end of gan/conditional.hpp): D
+// sees the image alone and must name its class; G is rewarded when D names the class it asked
+// for. Samples then obey y more often but vary less (docs/results.md measures both).
 // z is left with everything y does not say: slant, stroke width, style. The sample grid shows
 // it: row c is class c, and column j uses the same z in every row, so a column is one
 // "handwriting" writing all ten digits. The defaults are 02_dcgan's demo recipe (D without
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
     cli.option("--lr-d", 1e-3, "Adam learning rate of D alone (0 = the same as --lr)");
     cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
     cli.option("--d-dropout", 0.0, "dropout in D after each conv block (the reference: 0.3)");
+    cli.option("--conditioning", "input", "how D learns y: input (told y, Mirza & Osindero) or acgan (names y itself)");
+    cli.choices("--conditioning", {"input", "acgan"});
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint (a finished run: only sample)");
     cli.finish(argc, argv);
@@ -75,7 +80,9 @@ int main(int argc, char** argv) {
     try {
         // ---- models and optimizers (before the data: --resume --digit needs no data) ------------
         auto G = gan::conditional_generator(latent, classes, width);   // (N, latent + 10) -> (N, 1, 28, 28)
-        auto D = gan::conditional_discriminator(classes, width);       // (N, 1 + 10, 28, 28) -> logit (N, 1)
+        const bool acgan = cli.text("--conditioning") == "acgan";
+        auto D = acgan ? gan::acgan_discriminator(classes, width)        // (N, 1, 28, 28) -> (N, 1 + 10)
+                       : gan::conditional_discriminator(classes, width);  // (N, 1 + 10, 28, 28) -> logit (N, 1)
         for (size_t i = 0; i < D->size(); ++i)  // --d-dropout: the same probability in each Dropout of D
             if (auto* drop = dynamic_cast<nn::Dropout*>(&(*D)[i])) drop->p = static_cast<float>(cli.number("--d-dropout"));
         std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
@@ -138,7 +145,8 @@ int main(int argc, char** argv) {
                     double t0 = bar.seconds();
                     Var real(images);
                     Var z(randn({batch, latent}));
-                    s = gan::conditional_train_step(*G, *D, optG, optD, real, labels, z, classes);
+                    s = acgan ? gan::acgan_train_step(*G, *D, optG, optD, real, labels, z, classes)
+                              : gan::conditional_train_step(*G, *D, optG, optD, real, labels, z, classes);
                     if (average) average->update(*G);
                     run.state.seconds += bar.seconds() - t0;
                     run.log_step(s);

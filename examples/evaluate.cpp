@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
         const Tensor fake = sample_images(*G, g, samples, static_cast<uint32_t>(cli.integer("--seed")), requested);
         const eval::QualityReport gen = eval::quality_report(*classifier, fake, ref.test);
         const bool conditional = g.model == "conditional";  // then: how often is the class the one asked for?
-        const double requested_accuracy = conditional ? eval::requested_class_accuracy(*classifier, fake, requested) : 0.0;
+        const eval::RequestedClassReport asked =
+            conditional ? eval::requested_class_accuracy(*classifier, fake, requested) : eval::RequestedClassReport{};
         Tensor first64({std::min(64, samples), 1, 28, 28});
         std::copy(fake.data.begin(), fake.data.begin() + static_cast<std::ptrdiff_t>(first64.numel()), first64.data.begin());
         io::save_image_grid(run + "/evaluate_samples.png", first64, 8);
@@ -225,7 +226,9 @@ int main(int argc, char** argv) {
         std::printf("%-28s %10.3f %10.3f   %s\n", label, gen.fid, gen.mean_confidence,
                     histogram_text(gen.class_fraction).c_str());
         std::printf("FID / floor = %.1f\n", ratio);
-        if (conditional) std::printf("classified as the requested class: %.2f%%\n", 100.0 * requested_accuracy);
+        if (conditional)
+            std::printf("classified as the requested class: %.2f%%   per class: %s\n", 100.0 * asked.accuracy,
+                        histogram_text(asked.per_class).c_str());
 
         Json out{{"run", run},
                                    {"model", g.model},
@@ -240,7 +243,10 @@ int main(int argc, char** argv) {
                                    {"floor", report_json(floor)},
                                    {"classifier", classifier_path},
                                    {"classifier_test_accuracy", ref.test_accuracy}};
-        if (conditional) out["requested_class_accuracy"] = requested_accuracy;
+        if (conditional) {
+            out["requested_class_accuracy"] = asked.accuracy;
+            out["requested_class_accuracy_per_class"] = asked.per_class;
+        }
         const std::string out_path = cli.text("--out").empty() ? run + "/evaluate.json" : cli.text("--out");
         io::write_file_atomic(out_path, out.dump(2) + "\n");
         std::printf("-> %s, %s/evaluate_samples.png\n", out_path.c_str(), run.c_str());

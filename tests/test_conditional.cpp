@@ -108,3 +108,90 @@ TEST_CASE("conditional_train_step: finite losses, both nets move, D unfrozen aft
     // The labels must match the batch.
     CHECK_THROWS_AS(gan::conditional_train_step(*G, *D, optG, optD, real, {0, 1}, z, classes), std::invalid_argument);
 }
+
+// ---- AC-GAN ------------------------------------------------------------------------------
+
+TEST_CASE("acgan_discriminator: no class input, 1 + classes outputs") {
+    manual_seed(9);
+    auto D = gan::acgan_discriminator(10, 0.0625f);
+    Rng rng(10);
+    Var out = (*D)(Var(rand_uniform({3, 1, 28, 28}, -1.0f, 1.0f, rng)));
+    CHECK(out.shape() == Shape{3, 11});
+    // It takes the image alone: the 11-channel input of the input-conditioned D does not fit.
+    CHECK_THROWS_AS((*D)(gan::discriminator_input(Var(Tensor({3, 1, 28, 28})), {0, 1, 2}, 10)), std::invalid_argument);
+}
+
+TEST_CASE("acgan_loss = bce of column 0 + cross_entropy of the rest, by hand") {
+    // Two rows, 3 classes: [source logit | 3 class scores].
+    Var out(Tensor({2, 4}, {0.5f, 2.0f, 0.0f, -1.0f,  //
+                            -1.0f, 0.0f, 1.0f, 0.0f}));
+    const std::vector<int> labels{0, 2};
+    auto softplus = [](double v) { return std::log1p(std::exp(v)); };  // bce(logit, 1) = softplus(-logit)
+    auto log_softmax = [](std::vector<double> s, int y) {
+        double m = *std::max_element(s.begin(), s.end()), acc = 0.0;
+        for (double v : s) acc += std::exp(v - m);
+        return s[y] - m - std::log(acc);
+    };
+    const double ce = -(log_softmax({2, 0, -1}, 0) + log_softmax({0, 1, 0}, 2)) / 2;
+    const double real = (softplus(-0.5) + softplus(1.0)) / 2 + ce;  // is_real = 1
+    const double fake = (softplus(0.5) + softplus(-1.0)) / 2 + ce;   // is_real = 0: bce = softplus(logit)
+    CHECK(gan::acgan_loss(out, 1.0f, labels).item() == doctest::Approx(real).epsilon(1e-5));
+    CHECK(gan::acgan_loss(out, 0.0f, labels).item() == doctest::Approx(fake).epsilon(1e-5));
+    Rng rng(11);
+    gradcheck([&](const Vars& v) { return gan::acgan_loss(v[0], 1.0f, labels); }, {randn({2, 4}, rng)}, {},
+              "acgan_loss");
+}
+
+TEST_CASE("acgan_train_step: finite losses, both nets move, D unfrozen; a one-logit D is refused") {
+    manual_seed(12);
+    const int latent = 4, classes = 10, batch = 4;
+    auto G = gan::conditional_generator(latent, classes, 0.0625f);
+    auto D = gan::acgan_discriminator(classes, 0.0625f);
+    optim::Adam optG(G->parameters(), 1e-3f, 0.5f, 0.999f), optD(D->parameters(), 1e-3f, 0.5f, 0.999f);
+    Rng rng(13);
+    Var real(rand_uniform({batch, 1, 28, 28}, -1.0f, 1.0f, rng));
+    Var z(randn({batch, latent}, rng));
+    const Tensor g_before = G->parameters()[0].value(), d_before = D->parameters()[0].value();
+    gan::StepStats s = gan::acgan_train_step(*G, *D, optG, optD, real, {0, 1, 2, 9}, z, classes);
+    CHECK(std::isfinite(s.d_loss));
+    CHECK(std::isfinite(s.g_loss));
+    CHECK(s.d_loss > 2.0f * std::log(2.0f));  // at least the class part is positive: > the source part alone at chance
+    CHECK(s.d_real > 0.0f);
+    CHECK(s.d_real < 1.0f);
+    CHECK(G->parameters()[0].value().data != g_before.data);
+    CHECK(D->parameters()[0].value().data != d_before.data);
+    for (const Var& p : D->parameters()) CHECK(p.requires_grad());
+    auto one_logit = gan::dcgan_discriminator(0.0625f);
+    optim::Adam opt1(one_logit->parameters(), 1e-3f);
+    CHECK(contains(thrown_message<std::invalid_argument>(
+                       [&] { gan::acgan_train_step(*G, *one_logit, optG, opt1, real, {0, 1, 2, 9}, z, classes); }),
+                   "D must output (N, 1 + 10), got (4, 1)"));
+}
+
+TEST_CASE("acgan: D's class scores learn the labels of real images") {
+    // Two fixed images, labelled 3 and 8: a few D steps on acgan_loss alone and D names them right.
+    manual_seed(14);
+    auto D = gan::acgan_discriminator(10, 0.0625f);
+    optim::Adam opt(D->parameters(), 1e-2f);
+    Rng rng(15);
+    Var images(rand_uniform({2, 1, 28, 28}, -1.0f, 1.0f, rng));
+    const std::vector<int> labels{3, 8};
+    float first = 0.0f, last = 0.0f;
+    for (int step = 0; step < 30; ++step) {
+        Var loss = gan::acgan_loss((*D)(images), 1.0f, labels);
+        if (step == 0) first = loss.item();
+        last = loss.item();
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+    }
+    CHECK(last < 0.25f * first);
+    D->eval();
+    Tensor out = (*D)(images).value();
+    auto named_class = [&](int row) {  // the class with the highest score, columns 1..10 of the row
+        const float* scores = out.ptr() + row * 11 + 1;
+        return static_cast<int>(std::max_element(scores, scores + 10) - scores);
+    };
+    CHECK(named_class(0) == 3);
+    CHECK(named_class(1) == 8);
+}

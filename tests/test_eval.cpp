@@ -185,3 +185,15 @@ TEST_CASE("classify: features and logits in chunks equal one forward pass in eva
     CHECK(r.mean_confidence >= 0.1);  // at least 1/K
     CHECK(r.mean_confidence <= 1.0);
 }
+
+TEST_CASE("class_accuracy: the share right within each class; NaN for a class with no images") {
+    // labels 0 0 1 1 1, predictions 0 1 1 1 0: class 0 half right, class 1 two of three, class 2 unseen
+    std::vector<double> share = class_accuracy({0, 1, 1, 1, 0}, {0, 0, 1, 1, 1}, 3);
+    REQUIRE(share.size() == 3);
+    CHECK(share[0] == doctest::Approx(0.5));
+    CHECK(share[1] == doctest::Approx(2.0 / 3));
+    CHECK(std::isnan(share[2]));
+    CHECK_THROWS_AS(class_accuracy({0, 1}, {0}, 3), std::invalid_argument);
+    CHECK(contains(thrown_message<std::invalid_argument>([] { class_accuracy({0}, {3}, 3); }),
+                   "label 3 is not in [0, 3)"));
+}

@@ -303,6 +303,16 @@ def test_conditional_smoke(examples, data, tmp):
           "04_conditional_gan --resume --digit 5 on a finished run changed metrics.csv (it should only sample)")
     proc = run(cgan, "--digit", 10, "--out", os.path.join(tmp, "c-bad"), expect_ok=False)
     check(proc.returncode != 0 and "--digit" in proc.stderr, f"--digit 10: no clear error:\n{proc.stderr[-400:]}")
+    # --conditioning acgan: the same G, a D that names the class; it trains and writes the same files.
+    ac_out = os.path.join(tmp, "conditional-acgan")
+    ac_common = ["--data", data, "--batch", 16, "--limit", 64, "--width", 0.125, "--threads", 1, "--out", ac_out]
+    run(cgan, *ac_common, "--epochs", 1, "--conditioning", "acgan")
+    expect_artifacts(ac_out, 1, "04_conditional_gan --conditioning acgan")
+    expect_finite_metrics(ac_out, 64 // 16, "04_conditional_gan --conditioning acgan")
+    # Its D does not fit the other recipe's D: resuming with the other --conditioning is refused.
+    proc = run(cgan, *ac_common, "--epochs", 2, "--conditioning", "input", "--resume", expect_ok=False)
+    check(proc.returncode != 0 and "cannot resume" in proc.stderr,
+          f"resuming an acgan run with --conditioning input: no clear error:\n{proc.stderr[-400:]}")
 
 
 def test_anogan_smoke(examples, data, tmp):
@@ -340,7 +350,45 @@ def test_anogan_smoke(examples, data, tmp):
     check(proc.returncode != 0 and "--normal-class" in proc.stderr, f"--normal-class 10: no clear error:\n{proc.stderr[-400:]}")
 
 
-TESTS = [test_dcgan_smoke, test_exact_resume, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_anogan_smoke]
+def test_classifier_and_evaluate(examples, data, tmp):
+    """mnist_classifier trains and saves itself; evaluate scores the conditional run with it."""
+    classifier_out = os.path.join(tmp, "classifier")
+    run(os.path.join(examples, "mnist_classifier"), "--data", data, "--epochs", 1, "--batch", 32, "--threads", 1,
+        "--out", classifier_out)
+    weights = os.path.join(classifier_out, "classifier.safetensors")
+    check(os.path.isfile(weights), "mnist_classifier: classifier.safetensors was not written")
+    with open(os.path.join(classifier_out, "classifier.json")) as f:
+        report = json.load(f)
+    check(0.0 <= report.get("test_accuracy", -1) <= 1.0, f"mnist_classifier: test_accuracy is {report.get('test_accuracy')}")
+    evaluate = os.path.join(examples, "evaluate")
+    cgan_run = os.path.join(tmp, "conditional")  # left by test_conditional_smoke
+    if not check(os.path.isfile(os.path.join(cgan_run, "run.json")), "evaluate: no conditional run to score"):
+        return
+    out = os.path.join(tmp, "evaluate.json")
+    run(evaluate, "--run", cgan_run, "--classifier", weights, "--data", data, "--samples", 100, "--threads", 1,
+        "--out", out)
+    with open(out) as f:
+        scores = json.load(f)
+    check(math.isfinite(scores["generated"]["classifier_fid"]) and scores["generated"]["classifier_fid"] >= 0,
+          f"evaluate: classifier FID is {scores['generated']['classifier_fid']}")
+    check(abs(sum(scores["generated"]["class_fraction"]) - 1.0) < 1e-6, "evaluate: the class histogram does not sum to 1")
+    check(0.0 <= scores.get("requested_class_accuracy", -1) <= 1.0,
+          f"evaluate: requested_class_accuracy is {scores.get('requested_class_accuracy')}")
+    per_class = scores.get("requested_class_accuracy_per_class", [])
+    check(len(per_class) == 10 and all(0.0 <= a <= 1.0 for a in per_class),
+          f"evaluate: requested_class_accuracy_per_class is {per_class}")
+    # 100 samples ask for each class 10 times: the overall share is the mean of the ten.
+    check(abs(sum(per_class) / 10 - scores["requested_class_accuracy"]) < 1e-9,
+          "evaluate: the per-class accuracies do not average to the overall one")
+    # A run folder that is not there: a clear error, not a crash.
+    proc = run(evaluate, "--run", os.path.join(tmp, "no-such-run"), "--classifier", weights, "--data", data,
+               expect_ok=False)
+    check(proc.returncode == 1 and "evaluate: error:" in proc.stderr and "no-such-run" in proc.stderr,
+          f"evaluate on a missing run: no clear error:\n{proc.stderr[-400:]}")
+
+
+TESTS = [test_dcgan_smoke, test_exact_resume, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_classifier_and_evaluate,
+         test_anogan_smoke]
 
 
 def main():

@@ -519,6 +519,31 @@ static gan::StepStats two_pass_step(nn::Module& G, nn::Module& D, optim::Optimiz
     return {d_loss.item(), g_loss.item(), gan::mean_probability(lr.value()), gan::mean_probability(lf.value())};
 }
 
+// Three steps of train_step on (G1, D1) and of two_pass_step on (G2, D2), two copies of the same
+// nets: the step statistics and the weights afterwards must agree.
+static void check_stacked_equals_two_passes(nn::Sequential& G1, nn::Sequential& D1, nn::Sequential& G2,
+                                            nn::Sequential& D2, const Shape& real_shape, const Shape& z_shape,
+                                            float real_label) {
+    optim::Adam oG1(G1.parameters(), 1e-2f, 0.5f), oD1(D1.parameters(), 1e-2f, 0.5f);
+    optim::Adam oG2(G2.parameters(), 1e-2f, 0.5f), oD2(D2.parameters(), 1e-2f, 0.5f);
+    Rng rng(15);
+    for (int step = 0; step < 3; ++step) {
+        Var real(rand_uniform(real_shape, -1.0f, 1.0f, rng)), z(randn(z_shape, rng));
+        gan::StepStats a = gan::train_step(G1, D1, oG1, oD1, real, z, real_label);
+        gan::StepStats b = two_pass_step(G2, D2, oG2, oD2, real, z, real_label);
+        CHECK(a.d_loss == doctest::Approx(b.d_loss).epsilon(1e-5));
+        CHECK(a.g_loss == doctest::Approx(b.g_loss).epsilon(1e-5));
+        CHECK(a.d_real == doctest::Approx(b.d_real).epsilon(1e-5));
+        CHECK(a.d_fake == doctest::Approx(b.d_fake).epsilon(1e-5));
+    }
+    for (auto [M1, M2] : {std::make_pair(&G1, &G2), std::make_pair(&D1, &D2)}) {
+        StateDict s1 = M1->state_dict(), s2 = M2->state_dict();
+        for (size_t i = 0; i < s1.size(); ++i)
+            for (size_t j = 0; j < s1[i].second.numel(); ++j)
+                CHECK(s1[i].second[j] == doctest::Approx(s2[i].second[j]).epsilon(1e-4));
+    }
+}
+
 TEST_CASE("train_step: D on real + fake stacked in one batch = two passes; with BatchNorm in D, two passes") {
     for (bool with_bn : {false, true}) {
         INFO("BatchNorm in D: ", with_bn);
@@ -534,24 +559,7 @@ TEST_CASE("train_step: D on real + fake stacked in one batch = two passes; with 
         auto [G1, D1] = make(4);
         auto [G2, D2] = make(4);
         CHECK(gan::mixes_batch(*D1) == with_bn);
-        optim::Adam oG1(G1->parameters(), 1e-2f, 0.5f), oD1(D1->parameters(), 1e-2f, 0.5f);
-        optim::Adam oG2(G2->parameters(), 1e-2f, 0.5f), oD2(D2->parameters(), 1e-2f, 0.5f);
-        Rng rng(15);
-        for (int step = 0; step < 3; ++step) {
-            Var real(rand_uniform({6, 5}, -1.0f, 1.0f, rng)), z(randn({4, 3}, rng));  // 6 real, 4 fake
-            gan::StepStats a = gan::train_step(*G1, *D1, oG1, oD1, real, z, 0.9f);
-            gan::StepStats b = two_pass_step(*G2, *D2, oG2, oD2, real, z, 0.9f);
-            CHECK(a.d_loss == doctest::Approx(b.d_loss).epsilon(1e-5));
-            CHECK(a.g_loss == doctest::Approx(b.g_loss).epsilon(1e-5));
-            CHECK(a.d_real == doctest::Approx(b.d_real).epsilon(1e-5));
-            CHECK(a.d_fake == doctest::Approx(b.d_fake).epsilon(1e-5));
-        }
-        for (auto [M1, M2] : {std::make_pair(G1, G2), std::make_pair(D1, D2)}) {
-            StateDict s1 = M1->state_dict(), s2 = M2->state_dict();
-            for (size_t i = 0; i < s1.size(); ++i)
-                for (size_t j = 0; j < s1[i].second.numel(); ++j)
-                    CHECK(s1[i].second[j] == doctest::Approx(s2[i].second[j]).epsilon(1e-4));
-        }
+        check_stacked_equals_two_passes(*G1, *D1, *G2, *D2, {6, 5}, {4, 3}, 0.9f);  // 6 real, 4 fake
     }
 }
 
@@ -586,18 +594,9 @@ TEST_CASE("train_step with a packed D (PacGAN) = two passes; a pack that would m
     };
     auto [G1, D1] = make(8);
     auto [G2, D2] = make(8);
+    check_stacked_equals_two_passes(*G1, *D1, *G2, *D2, {6, 1, 2, 2}, {4, 3}, 1.0f);  // 3 real pairs, 2 fake pairs
     optim::Adam oG1(G1->parameters(), 1e-2f, 0.5f), oD1(D1->parameters(), 1e-2f, 0.5f);
-    optim::Adam oG2(G2->parameters(), 1e-2f, 0.5f), oD2(D2->parameters(), 1e-2f, 0.5f);
     Rng rng(16);
-    for (int step = 0; step < 3; ++step) {
-        Var real(rand_uniform({6, 1, 2, 2}, -1.0f, 1.0f, rng)), z(randn({4, 3}, rng));  // 3 real pairs, 2 fake pairs
-        gan::StepStats a = gan::train_step(*G1, *D1, oG1, oD1, real, z);
-        gan::StepStats b = two_pass_step(*G2, *D2, oG2, oD2, real, z, 1.0f);
-        CHECK(a.d_loss == doctest::Approx(b.d_loss).epsilon(1e-5));
-        CHECK(a.g_loss == doctest::Approx(b.g_loss).epsilon(1e-5));
-        CHECK(a.d_real == doctest::Approx(b.d_real).epsilon(1e-5));
-        CHECK(a.d_fake == doctest::Approx(b.d_fake).epsilon(1e-5));
-    }
     // 5 real + 5 fake images in pairs: the third pair would hold a real and a fake image.
     Var real(rand_uniform({5, 1, 2, 2}, -1.0f, 1.0f, rng)), z(randn({5, 3}, rng));
     CHECK(contains(thrown_message([&] { gan::train_step(*G1, *D1, oG1, oD1, real, z); }), "mix"));

@@ -1,4 +1,4 @@
-// test_ops.cpp - ops.hpp: + - * affine abs square matmul sum mean reshape flatten concat.
+// test_ops.cpp - ops.hpp: + - * affine abs square matmul sum mean reshape flatten concat narrow.
 // Forwards checkable by hand, a gradient check per op, and the shape errors.
 // Run one case: ./test_ops -tc="matmul*"
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -253,4 +253,42 @@ TEST_CASE("gradcheck: concat along every dim, and with itself") {
     // x used twice: both halves send their gradient to the same place.
     gradcheck([](const Vars& v) { return mul(concat(v[0], v[0], 1), concat(v[0], v[0], 1)); }, {randn({2, 3}, rng)}, {},
               "concat(x, x) squared");
+}
+
+// ---- narrow ------------------------------------------------------------------------------
+
+TEST_CASE("narrow by hand: a window of one dim, the gradient back in that window") {
+    Var x = leaf({2, 3}, {1, 2, 3, 4, 5, 6});
+    CHECK(narrow(x, 1, 0, 1).value().data == V{1, 4});        // the first column
+    CHECK(narrow(x, 1, 1, 2).shape() == Shape{2, 2});
+    CHECK(narrow(x, -1, 1, 2).value().data == V{2, 3, 5, 6});  // -1 is the last dim
+    CHECK(narrow(x, 0, 1, 1).value().data == V{4, 5, 6});      // the second row
+    // (2, 3, 2) along the middle dim: per batch element, rows 1 and 2
+    Var c = leaf({2, 3, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+    CHECK(narrow(c, 1, 1, 2).value().data == V{3, 4, 5, 6, 9, 10, 11, 12});
+    // concat undoes narrow
+    CHECK(concat(narrow(x, 1, 0, 1), narrow(x, 1, 1, 2), 1).value().data == x.value().data);
+    // The gradient lands in the window; the columns left out get zero.
+    sum(mul(narrow(x, 1, 1, 2), leaf({2, 2}, {10, 20, 30, 40}))).backward();
+    CHECK(x.grad().data == V{0, 10, 20, 0, 30, 40});
+}
+
+TEST_CASE("narrow refuses a window that does not fit, naming the shape") {
+    Var x(Tensor({2, 3}));
+    CHECK(thrown_message<std::invalid_argument>([&] { narrow(x, 1, 2, 2); }) ==
+          "narrow: cannot take 2 entries from index 2 of dim 1 of (2, 3)");
+    CHECK_THROWS_AS(narrow(x, 2, 0, 1), std::invalid_argument);   // no dim 2
+    CHECK_THROWS_AS(narrow(x, 1, -1, 1), std::invalid_argument);  // negative start
+    CHECK_THROWS_AS(narrow(x, 1, 0, 0), std::invalid_argument);   // empty window
+}
+
+TEST_CASE("gradcheck: narrow along every dim, and two windows of one x") {
+    Rng rng(8);
+    for (int dim : {0, 1, 2, -1}) {
+        INFO("dim = ", dim);
+        gradcheck([=](const Vars& v) { return narrow(v[0], dim, 1, 2); }, {randn({3, 4, 3}, rng)}, {}, "narrow");
+    }
+    // Overlapping windows of the same x: both send their gradient to the shared entries.
+    gradcheck([](const Vars& v) { return mul(narrow(v[0], 1, 0, 2), narrow(v[0], 1, 1, 2)); }, {randn({2, 3}, rng)}, {},
+              "narrow(x, 0..2) * narrow(x, 1..3)");
 }

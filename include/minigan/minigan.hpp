@@ -3,7 +3,7 @@
 // A short tour (each header opens with what it defines and what to read before it):
 //   tensor.hpp      numbers with a shape, and the seeded random generator
 //   autograd.hpp    Var, the graph, backward(), NoGrad, detach()
-//   ops.hpp         + - * matmul sum mean reshape flatten, each with its backward
+//   ops.hpp         + - * matmul sum mean reshape flatten concat narrow, each with its backward
 //   activations.hpp relu leaky_relu tanh sigmoid
 //   blas.hpp        gemm(): the one call into OpenBLAS;  parallel.hpp: OpenMP on/off
 //   im2col.hpp      im2col / col2im: a convolution as one GEMM

@@ -239,4 +239,32 @@ inline Var concat(const Var& a, const Var& b, int dim) {
     });
 }
 
+// The inverse of concat: `length` entries of dimension `dim` from index `start` on. PyTorch:
+// x.narrow(dim, start, length). (N, 11) -> columns 0..1 and 1..11: AC-GAN's D puts its
+// real/fake logit and its 10 class scores in one output row (gan/conditional.hpp).
+// View x as (outer, X, inner): y[o] = x[o, start..start+length); the backward puts dy back
+// in that window and leaves the rest of dx alone (those entries did not reach y).
+inline Var narrow(const Var& x, int dim, int start, int length) {
+    const Shape& s = x.shape();
+    const int nd = static_cast<int>(s.size());
+    if (dim < 0) dim += nd;
+    if (dim < 0 || dim >= nd || start < 0 || length < 1 || start + length > s[dim])
+        throw std::invalid_argument("narrow: cannot take " + std::to_string(length) + " entries from index " +
+                                    std::to_string(start) + " of dim " + std::to_string(dim) + " of " + shape_str(s));
+    size_t outer = 1, inner = 1;
+    for (int i = 0; i < dim; ++i) outer *= s[i];
+    for (int i = dim + 1; i < nd; ++i) inner *= s[i];
+    const size_t x_row = s[dim] * inner, y_row = length * inner, skip = start * inner;
+    Shape ys = s;
+    ys[dim] = length;
+    Tensor y(ys);
+    for (size_t o = 0; o < outer; ++o)
+        std::copy_n(x.value().data.begin() + o * x_row + skip, y_row, y.data.begin() + o * y_row);
+    return make_result(std::move(y), {x}, [outer, x_row, y_row, skip](Node& out) {
+        if (Tensor* dx = parent_grad(out, 0))  // dx[o, skip + k] += dy[o, k]
+            for (size_t o = 0; o < outer; ++o)
+                for (size_t k = 0; k < y_row; ++k) (*dx)[o * x_row + skip + k] += out.grad[o * y_row + k];
+    });
+}
+
 }  // namespace minigan

@@ -9,6 +9,8 @@
 // Stride-2 convolutions halve the image where other CNNs use max-pooling.
 #pragma once
 
+#include <limits>
+
 #include "../autograd.hpp"
 #include "../nn/batchnorm.hpp"
 #include "../nn/conv_layers.hpp"
@@ -91,6 +93,28 @@ inline double accuracy(const std::vector<int>& predicted, const std::vector<int>
     size_t right = 0;
     for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
     return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+// The same, one class at a time: entry c is the share of the images labelled c that were
+// predicted as c (a conditional GAN: which classes does G draw well?). NaN for a class that
+// has no images.
+inline std::vector<double> class_accuracy(const std::vector<int>& predicted, const std::vector<int>& labels,
+                                          int classes) {
+    if (predicted.size() != labels.size() || classes < 1)
+        throw std::invalid_argument("class_accuracy: " + std::to_string(predicted.size()) + " predictions for " +
+                                    std::to_string(labels.size()) + " labels");
+    std::vector<size_t> right(classes, 0), seen(classes, 0);
+    for (size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] < 0 || labels[i] >= classes)
+            throw std::invalid_argument("class_accuracy: label " + std::to_string(labels[i]) + " is not in [0, " +
+                                        std::to_string(classes) + ")");
+        ++seen[labels[i]];
+        right[labels[i]] += predicted[i] == labels[i];
+    }
+    std::vector<double> share(classes);
+    for (int c = 0; c < classes; ++c)
+        share[c] = seen[c] ? static_cast<double>(right[c]) / seen[c] : std::numeric_limits<double>::quiet_NaN();
+    return share;
 }
 
 }  // namespace minigan::eval

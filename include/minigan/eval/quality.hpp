@@ -68,9 +68,16 @@ inline QualityReport quality_report(nn::Sequential& classifier, const Tensor& im
             mean_confidence(out.logits)};
 }
 
-// How often the classifier agrees with the class each image was asked to be (a conditional GAN).
-inline double requested_class_accuracy(nn::Sequential& classifier, const Tensor& images, const std::vector<int>& requested) {
-    return accuracy(predicted_classes(classify(classifier, images).logits), requested);
+// How often the classifier agrees with the class each image was asked to be (a conditional GAN):
+// over all images, and per requested class (class_accuracy in classifier.hpp).
+struct RequestedClassReport {
+    double accuracy;
+    std::vector<double> per_class;
+};
+inline RequestedClassReport requested_class_accuracy(nn::Sequential& classifier, const Tensor& images,
+                                                     const std::vector<int>& requested, int classes = 10) {
+    const std::vector<int> predicted = predicted_classes(classify(classifier, images).logits);
+    return {accuracy(predicted, requested), class_accuracy(predicted, requested, classes)};
 }
 
 }  // namespace minigan::eval

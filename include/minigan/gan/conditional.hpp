@@ -8,6 +8,11 @@
 // D now judges "is this a real image OF CLASS y?": a sharp 3 offered as a 7 is fake, so G can
 // only win by drawing the class it was asked for. The losses are those of train_step.hpp.
 // The models are the DCGAN's with wider inputs, so their state_dict names are the same.
+//
+// AC-GAN (Odena et al. 2017), the other common recipe, at the end of this file: G is the same,
+// but D is NOT told y; it must name the class itself. D(x) -> (N, 1 + classes): a real/fake
+// logit and a score per class. Both players are rewarded when D names the class G was asked
+// for, so G learns to draw classes D cannot mistake: fewer in-between images, less variety.
 #pragma once
 
 #include "../ops.hpp"
@@ -103,6 +108,53 @@ inline StepStats conditional_train_step(nn::Module& G, nn::Module& D, optim::Opt
     D.set_requires_grad(true);
 
     return {d_loss.item(), g_loss.item(), mean_probability(logits_real.value()), mean_probability(logits_fake.value())};
+}
+
+// ---- AC-GAN: D names the class ---------------------------------------------------------
+
+// D: image (N, 1, 28, 28) -> (N, 1 + classes): column 0 the real/fake logit, columns 1.. the
+// class scores (logits of a softmax). The DCGAN discriminator with 1 + classes outputs.
+inline std::shared_ptr<nn::Sequential> acgan_discriminator(int classes = 10, float width = 1.0f) {
+    return dcgan_discriminator(width, 1, 1, 1 + classes);
+}
+
+// The two parts of an AC-GAN D output (N, 1 + classes), as losses against what they should say:
+//   bce(source logit, is_real) + cross_entropy(class scores, labels).
+inline Var acgan_loss(const Var& out, float is_real, const std::vector<int>& labels) {
+    const int classes = out.shape()[1] - 1;
+    Var source = narrow(out, 1, 0, 1), class_scores = narrow(out, 1, 1, classes);
+    return bce_with_logits(source, constant_like(source, is_real)) + cross_entropy(class_scores, labels);
+}
+
+// One AC-GAN step (the paper's L_S, source, and L_C, class):
+//   D maximises L_S + L_C:  d_loss = bce(src(x), 1) + ce(cls(x), y) + bce(src(G(z, y)), 0) + ce(cls(G(z, y)), y)
+//   G maximises L_C - L_S:  g_loss = bce(src(G(z, y)), 1) + ce(cls(G(z, y)), y)
+// D learns to classify real images AND the fakes, so a fake of the wrong class costs G twice.
+// The returned D(x) and D(G(z)) are the source parts, as in conditional_train_step.
+inline StepStats acgan_train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG, optim::Optimizer& optD,
+                                  const Var& real, const std::vector<int>& labels, const Var& z, int classes) {
+    Var fake = G(generator_input(z, labels, classes));
+
+    // 1. Discriminator, on real and (detached) fake images; it sees no labels, only its targets.
+    Var out_real = D(real), out_fake = D(fake.detach());
+    if (out_real.value().dim() != 2 || out_real.shape()[1] != 1 + classes)
+        throw std::invalid_argument("acgan_train_step: D must output (N, 1 + " + std::to_string(classes) + "), got " +
+                                    shape_str(out_real.shape()) + " (see acgan_discriminator)");
+    Var d_loss = acgan_loss(out_real, 1.0f, labels) + acgan_loss(out_fake, 0.0f, labels);
+    optD.zero_grad();
+    d_loss.backward();
+    optD.step();
+
+    // 2. Generator, with D frozen: look real, and be named as the class asked for.
+    D.set_requires_grad(false);
+    Var g_loss = acgan_loss(D(fake), 1.0f, labels);
+    optG.zero_grad();
+    g_loss.backward();
+    optG.step();
+    D.set_requires_grad(true);
+
+    return {d_loss.item(), g_loss.item(), mean_probability(narrow(out_real, 1, 0, 1).value()),
+            mean_probability(narrow(out_fake, 1, 0, 1).value())};
 }
 
 }  // namespace minigan::gan

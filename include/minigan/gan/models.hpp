@@ -70,15 +70,17 @@ struct Pack : nn::Module {
 // DCGAN D: image (N, 1, 28, 28) -> 14x14 -> 7x7 -> logit (N, 1).
 // Layer 3 (after the first conv block) and layer 6 (after the second) are feature maps AnoGAN can use.
 // pack > 1: PacGAN's D, a Pack(pack) layer first (so one index later for every layer) and one
-// logit per pack of images, (N/pack, 1).
-inline std::shared_ptr<nn::Sequential> dcgan_discriminator(float width = 1.0f, int in_channels = 1, int pack = 1) {
+// logit per pack of images, (N/pack, 1). outputs > 1: that many numbers per input instead of
+// one logit (AC-GAN's D, gan/conditional.hpp: the logit and a score per class).
+inline std::shared_ptr<nn::Sequential> dcgan_discriminator(float width = 1.0f, int in_channels = 1, int pack = 1,
+                                                           int outputs = 1) {
     using namespace nn;
     int c1 = scaled(64, width), c2 = scaled(128, width);
     auto D = make<Sequential>();
     if (pack > 1) D->add(make<Pack>(pack));
     D->add(make<Conv2d>(in_channels * pack, c1, 5, 2, 2)).add(make<LeakyReLU>(0.2f)).add(make<Dropout>(0.3f));  // 14x14
     D->add(make<Conv2d>(c1, c2, 5, 2, 2)).add(make<LeakyReLU>(0.2f)).add(make<Dropout>(0.3f));               // 7x7
-    D->add(make<Flatten>()).add(make<Linear>(c2 * 7 * 7, 1));
+    D->add(make<Flatten>()).add(make<Linear>(c2 * 7 * 7, outputs));
     dcgan_init(*D);
     return D;
 }
