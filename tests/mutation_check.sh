@@ -79,6 +79,8 @@ mutate "matmul db (sign)"      ops.hpp test_ops 's/gemm(true, false, K, N, M, 1\
 mutate "sum (sign)"            ops.hpp test_ops 's/g += out\.grad\[0\];/g -= out.grad[0];/'
 mutate "sum(dim) (index)"      ops.hpp test_ops 's/+= out\.grad\[o \* inner + i\];/+= out.grad[o * inner];/'
 mutate "reshape (sign)"        ops.hpp test_ops '/^inline Var reshape(/,/^}/s/(\*dx)\[i\] += out\.grad\[i\]/(*dx)[i] -= out.grad[i]/'
+mutate "concat db (a's part)"   ops.hpp test_ops 's/(\*db)\[o \* b_row + k\] += out\.grad\[o \* row + a_row + k\]/(*db)[o * b_row + k] += out.grad[o * row + k]/'
+mutate "narrow dx (no offset)" ops.hpp test_ops 's/(\*dx)\[o \* x_row + skip + k\] += out\.grad/(*dx)[o * x_row + k] += out.grad/'
 
 # ---- activations.hpp ------------------------------------------------------------------------
 mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(px\[i\] > 0\.0f ? 1\.0f : negative_slope)/(px[i] > 0.0f ? 1.0f : 0.0f)/'
@@ -119,6 +121,11 @@ mutate "bce_with_logits dx (+t)" loss.hpp test_loss 's/g \* (stable_sigmoid(x\[i
 mutate "bce_with_logits dt (sign)" loss.hpp test_loss 's/(\*dt)\[i\] += -g \* x\[i\]/(*dt)[i] += g * x[i]/'
 mutate "mse dx (drop t)"       loss.hpp test_loss '/^inline Var mse(/,/^}/s/(\*dx)\[i\] += g \* (x\[i\] - t\[i\])/(*dx)[i] += g * x[i]/'
 mutate "mse dt (sign)"         loss.hpp test_loss '/^inline Var mse(/,/^}/s/(\*dt)\[i\] -= g \* (x\[i\] - t\[i\])/(*dt)[i] += g * (x[i] - t[i])/'
+mutate "cross_entropy dx (drop label)" loss.hpp test_loss 's/g \* (prob\[i\] - (k == labels\[n\] ? 1\.0f : 0\.0f))/g * prob[i]/'
+
+# ---- gan/ -----------------------------------------------------------------------------------
+mutate "acgan_loss (drop class term)"  gan/conditional.hpp test_conditional 's/ + cross_entropy(class_scores, labels);/;/'
+mutate "Pack (H and W swapped)" gan/models.hpp test_nn 's/reshape(x, {s\[0\] \/ k, s\[1\] \* k, s\[2\], s\[3\]})/reshape(x, {s[0] \/ k, s[1] * k, s[3], s[2]})/'
 
 # ---- not backward formulas, but numbers the tests also pin down ------------------------------
 mutate "engine: reset leaf grads"  autograd.hpp test_autograd 's/if (!n->is_leaf) n->grad = zeros/n->grad = zeros/'
