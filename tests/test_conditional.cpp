@@ -140,6 +140,8 @@ TEST_CASE("acgan_loss = bce of column 0 + cross_entropy of the rest, by hand") {
     Rng rng(11);
     gradcheck([&](const Vars& v) { return gan::acgan_loss(v[0], 1.0f, labels); }, {randn({2, 4}, rng)}, {},
               "acgan_loss");
+    CHECK(thrown_message<std::invalid_argument>([] { gan::acgan_loss(Var(Tensor({4})), 1.0f, {0, 1, 2, 3}); }) ==
+          "acgan_loss: need D's output as (N, 1 + classes), got (4,)");
 }
 
 TEST_CASE("acgan_train_step: finite losses, both nets move, D unfrozen; a one-logit D is refused") {

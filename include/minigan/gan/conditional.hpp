@@ -121,6 +121,8 @@ inline std::shared_ptr<nn::Sequential> acgan_discriminator(int classes = 10, flo
 // The two parts of an AC-GAN D output (N, 1 + classes), as losses against what they should say:
 //   bce(source logit, is_real) + cross_entropy(class scores, labels).
 inline Var acgan_loss(const Var& out, float is_real, const std::vector<int>& labels) {
+    if (out.value().dim() != 2 || out.shape()[1] < 2)
+        throw std::invalid_argument("acgan_loss: need D's output as (N, 1 + classes), got " + shape_str(out.shape()));
     const int classes = out.shape()[1] - 1;
     Var source = narrow(out, 1, 0, 1), class_scores = narrow(out, 1, 1, classes);
     return bce_with_logits(source, constant_like(source, is_real)) + cross_entropy(class_scores, labels);
