@@ -4,7 +4,8 @@
 // matrices, where op(X) is X or its transpose X^T. Linear layers and convolutions (after
 // im2col) are all gemm calls, so nearly all of a training step's time is spent here.
 // gemm_naive() is the same contract as three plain loops; the tests hold gemm() to it.
-// (An OpenCL backend plugs in here: this is the seam between the math and the hardware.)
+// Compiled with -DMINIGAN_OPENCL, gemm() sends big products to an OpenCL device instead
+// (opencl.hpp): this is the seam between the math and the hardware.
 //
 // Threads (parallel.hpp): with OpenMP, OpenBLAS runs on one thread and a big product is cut
 // into one block of C per OpenMP thread (rows if C is taller than wide, else columns), each
@@ -45,6 +46,12 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
             for (int j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
+#ifdef MINIGAN_OPENCL
+    if (!in_parallel_region() && opencl::wants(M, N, K)) {  // a big product, on the device
+        opencl::Device::get().gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
     auto sgemm = [&](int m0, int m, int n0, int n) {  // the block C[m0 : m0+m, n0 : n0+n]
         const float* a = A + (trans_a ? static_cast<size_t>(m0) : static_cast<size_t>(m0) * lda);
         const float* b = B + (trans_b ? static_cast<size_t>(n0) * ldb : static_cast<size_t>(n0));

@@ -36,6 +36,9 @@ inline ConvAlgorithm& conv_algorithm() {
 }
 inline bool use_tap_gemms(int N, int small_width, int in_channels, int out_channels) {
     ConvAlgorithm a = conv_algorithm();
+#ifdef MINIGAN_OPENCL
+    if (a == ConvAlgorithm::automatic && opencl::enabled()) return false;  // im2col: one big GEMM for the device
+#endif
     return a == ConvAlgorithm::tap_gemm ||
            (a == ConvAlgorithm::automatic && N * small_width >= 64 && std::min(in_channels, out_channels) >= 8);
 }

@@ -20,6 +20,8 @@
 #include <string>
 
 #include <cblas.h>
+
+#include "opencl.hpp"  // empty unless compiled with -DMINIGAN_OPENCL
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -137,7 +139,7 @@ inline std::string runtime_summary() {
     s += ", " + std::to_string(openblas_get_num_threads()) + " threads)";
 #endif
 #ifdef MINIGAN_OPENCL
-    s += "; OpenCL backend compiled in";
+    s += "; " + opencl::summary();
 #endif
     return s;
 }
