@@ -1,4 +1,4 @@
-// test_opencl.cpp - the OpenCL backend (opencl.hpp): built only with -DMINIGAN_OPENCL, and run on
+// test_opencl.cpp - the OpenCL backend (backend/opencl.hpp): built only with -DMINIGAN_OPENCL, and run on
 // whatever device is there (PoCL on the CPU in CI). The products the device computes are held to
 // gemm_naive(); a DCGAN step with the backend on is held to the same step on OpenBLAS. The CI
 // stage that builds this also runs test_blas, test_conv, test_nn and test_conformance with

@@ -5,7 +5,7 @@
 // im2col) are all gemm calls, so nearly all of a training step's time is spent here.
 // gemm_naive() is the same contract as three plain loops; the tests hold gemm() to it.
 // Compiled with -DMINIGAN_OPENCL, gemm() sends big products to an OpenCL device instead
-// (opencl.hpp): this is the seam between the math and the hardware.
+// (backend/opencl.hpp): this is the seam between the math and the hardware.
 //
 // Threads (parallel.hpp): with OpenMP, OpenBLAS runs on one thread and a big product is cut
 // into one block of C per OpenMP thread (rows if C is taller than wide, else columns), each

@@ -21,7 +21,7 @@
 
 #include <cblas.h>
 
-#include "opencl.hpp"  // empty unless compiled with -DMINIGAN_OPENCL
+#include "backend/opencl.hpp"  // empty unless compiled with -DMINIGAN_OPENCL
 #ifdef _OPENMP
 #include <omp.h>
 #endif

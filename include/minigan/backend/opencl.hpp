@@ -1,4 +1,4 @@
-// opencl.hpp - the optional OpenCL backend: gemm() on a GPU, or on any OpenCL device.
+// backend/opencl.hpp - the optional OpenCL backend: gemm() on a GPU, or on any OpenCL device.
 //
 // Read blas.hpp first. Off unless compiled with -DMINIGAN_OPENCL (CMake -DMINIGAN_OPENCL=ON,
 // Meson -Dopencl=true; link -lOpenCL). Then every gemm() of at least min_flops() floating-point
