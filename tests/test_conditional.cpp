@@ -87,26 +87,43 @@ TEST_CASE("conditional models: shapes, and the class changes G's image") {
     CHECK(logits.shape() == Shape{2, 1});
 }
 
+// G, a given D, their optimizers, and a batch of 4 random "images" with z: one training step's inputs.
+struct StepFixture {
+    static constexpr int latent = 4, classes = 10, batch = 4;
+    std::shared_ptr<nn::Sequential> G, D;
+    optim::Adam optG, optD;
+    Var real, z;
+    StepFixture(std::shared_ptr<nn::Sequential> discriminator, uint32_t seed)
+        : G(gan::conditional_generator(latent, classes, 0.0625f)), D(std::move(discriminator)),
+          optG(G->parameters(), 1e-3f, 0.5f, 0.999f), optD(D->parameters(), 1e-3f, 0.5f, 0.999f) {
+        Rng rng(seed);
+        real = Var(rand_uniform({batch, 1, 28, 28}, -1.0f, 1.0f, rng));
+        z = Var(randn({batch, latent}, rng));
+    }
+    // One step (conditional_train_step or acgan_train_step) on labels 0 1 2 9, and what every
+    // step must do: finite losses, D(x) a probability, both nets moved, D trainable afterwards.
+    template <typename Step>
+    gan::StepStats check_step(Step step) {
+        const Tensor g_before = G->parameters()[0].value(), d_before = D->parameters()[0].value();
+        gan::StepStats s = step(*G, *D, optG, optD, real, {0, 1, 2, 9}, z, classes);
+        CHECK(std::isfinite(s.d_loss));
+        CHECK(std::isfinite(s.g_loss));
+        CHECK(s.d_real > 0.0f);
+        CHECK(s.d_real < 1.0f);
+        CHECK(G->parameters()[0].value().data != g_before.data);
+        CHECK(D->parameters()[0].value().data != d_before.data);
+        for (const Var& p : D->parameters()) CHECK(p.requires_grad());
+        return s;
+    }
+};
+
 TEST_CASE("conditional_train_step: finite losses, both nets move, D unfrozen afterwards") {
     manual_seed(7);
-    const int latent = 4, classes = 10, batch = 4;
-    auto G = gan::conditional_generator(latent, classes, 0.0625f);
-    auto D = gan::conditional_discriminator(classes, 0.0625f);
-    optim::Adam optG(G->parameters(), 1e-3f, 0.5f, 0.999f), optD(D->parameters(), 1e-3f, 0.5f, 0.999f);
-    Rng rng(8);
-    Var real(rand_uniform({batch, 1, 28, 28}, -1.0f, 1.0f, rng));
-    Var z(randn({batch, latent}, rng));
-    const Tensor g_before = G->parameters()[0].value(), d_before = D->parameters()[0].value();
-    gan::StepStats s = gan::conditional_train_step(*G, *D, optG, optD, real, {0, 1, 2, 9}, z, classes);
-    CHECK(std::isfinite(s.d_loss));
-    CHECK(std::isfinite(s.g_loss));
-    CHECK(s.d_real > 0.0f);
-    CHECK(s.d_real < 1.0f);
-    CHECK(G->parameters()[0].value().data != g_before.data);
-    CHECK(D->parameters()[0].value().data != d_before.data);
-    for (const Var& p : D->parameters()) CHECK(p.requires_grad());
+    StepFixture f(gan::conditional_discriminator(StepFixture::classes, 0.0625f), 8);
+    f.check_step(gan::conditional_train_step);
     // The labels must match the batch.
-    CHECK_THROWS_AS(gan::conditional_train_step(*G, *D, optG, optD, real, {0, 1}, z, classes), std::invalid_argument);
+    CHECK_THROWS_AS(gan::conditional_train_step(*f.G, *f.D, f.optG, f.optD, f.real, {0, 1}, f.z, StepFixture::classes),
+                    std::invalid_argument);
 }
 
 // ---- AC-GAN ------------------------------------------------------------------------------
@@ -146,27 +163,15 @@ TEST_CASE("acgan_loss = bce of column 0 + cross_entropy of the rest, by hand") {
 
 TEST_CASE("acgan_train_step: finite losses, both nets move, D unfrozen; a one-logit D is refused") {
     manual_seed(12);
-    const int latent = 4, classes = 10, batch = 4;
-    auto G = gan::conditional_generator(latent, classes, 0.0625f);
-    auto D = gan::acgan_discriminator(classes, 0.0625f);
-    optim::Adam optG(G->parameters(), 1e-3f, 0.5f, 0.999f), optD(D->parameters(), 1e-3f, 0.5f, 0.999f);
-    Rng rng(13);
-    Var real(rand_uniform({batch, 1, 28, 28}, -1.0f, 1.0f, rng));
-    Var z(randn({batch, latent}, rng));
-    const Tensor g_before = G->parameters()[0].value(), d_before = D->parameters()[0].value();
-    gan::StepStats s = gan::acgan_train_step(*G, *D, optG, optD, real, {0, 1, 2, 9}, z, classes);
-    CHECK(std::isfinite(s.d_loss));
-    CHECK(std::isfinite(s.g_loss));
-    CHECK(s.d_loss > 2.0f * std::log(2.0f));  // at least the class part is positive: > the source part alone at chance
-    CHECK(s.d_real > 0.0f);
-    CHECK(s.d_real < 1.0f);
-    CHECK(G->parameters()[0].value().data != g_before.data);
-    CHECK(D->parameters()[0].value().data != d_before.data);
-    for (const Var& p : D->parameters()) CHECK(p.requires_grad());
+    StepFixture f(gan::acgan_discriminator(StepFixture::classes, 0.0625f), 13);
+    gan::StepStats s = f.check_step(gan::acgan_train_step);
+    // d_loss holds two source terms (log 2 each at chance) and two class terms (log 10 at chance).
+    CHECK(s.d_loss > 2.0f * std::log(2.0f));
     auto one_logit = gan::dcgan_discriminator(0.0625f);
     optim::Adam opt1(one_logit->parameters(), 1e-3f);
-    CHECK(contains(thrown_message<std::invalid_argument>(
-                       [&] { gan::acgan_train_step(*G, *one_logit, optG, opt1, real, {0, 1, 2, 9}, z, classes); }),
+    CHECK(contains(thrown_message<std::invalid_argument>([&] {
+                       gan::acgan_train_step(*f.G, *one_logit, f.optG, opt1, f.real, {0, 1, 2, 9}, f.z, StepFixture::classes);
+                   }),
                    "D must output (N, 1 + 10), got (4, 1)"));
 }
 

@@ -109,19 +109,7 @@ public:
         if (beta != 0.0f || ldc != N)
             check(clEnqueueWriteBuffer(queue_, c, CL_FALSE, 0, c_size * sizeof(float), C, 0, nullptr, nullptr), "write C");
         const cl_int ta = trans_a, tb = trans_b;
-        check(clSetKernelArg(kernel_, 0, sizeof(cl_int), &ta), "set argument");
-        check(clSetKernelArg(kernel_, 1, sizeof(cl_int), &tb), "set argument");
-        check(clSetKernelArg(kernel_, 2, sizeof(int), &M), "set argument");
-        check(clSetKernelArg(kernel_, 3, sizeof(int), &N), "set argument");
-        check(clSetKernelArg(kernel_, 4, sizeof(int), &K), "set argument");
-        check(clSetKernelArg(kernel_, 5, sizeof(float), &alpha), "set argument");
-        check(clSetKernelArg(kernel_, 6, sizeof(cl_mem), &a), "set argument");
-        check(clSetKernelArg(kernel_, 7, sizeof(int), &lda), "set argument");
-        check(clSetKernelArg(kernel_, 8, sizeof(cl_mem), &b), "set argument");
-        check(clSetKernelArg(kernel_, 9, sizeof(int), &ldb), "set argument");
-        check(clSetKernelArg(kernel_, 10, sizeof(float), &beta), "set argument");
-        check(clSetKernelArg(kernel_, 11, sizeof(cl_mem), &c), "set argument");
-        check(clSetKernelArg(kernel_, 12, sizeof(int), &ldc), "set argument");
+        set_arguments(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);  // the kernel's parameters, in order
         const size_t t = static_cast<size_t>(tile_);
         const size_t global[2] = {(N + t - 1) / t * t, (M + t - 1) / t * t}, local[2] = {t, t};
         check(clEnqueueNDRangeKernel(queue_, kernel_, 2, nullptr, global, local, 0, nullptr, nullptr), "run the gemm kernel");
@@ -195,6 +183,13 @@ private:
         }
         kernel_ = clCreateKernel(program_, "gemm", &err);
         check(err, "create the kernel");
+    }
+
+    // clSetKernelArg(kernel, i, size, &value) for the i-th value, i = 0, 1, ...
+    template <typename... Values>
+    void set_arguments(const Values&... values) {
+        cl_uint index = 0;
+        (check(clSetKernelArg(kernel_, index++, sizeof(Values), &values), "set a kernel argument"), ...);
     }
 
     cl_mem buffer(Buffer& b, size_t floats) {  // at least `floats` floats on the device
