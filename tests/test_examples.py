@@ -311,8 +311,8 @@ def test_conditional_smoke(examples, data, tmp):
     expect_finite_metrics(ac_out, 64 // 16, "04_conditional_gan --conditioning acgan")
     # Its D does not fit the other recipe's D: resuming with the other --conditioning is refused.
     proc = run(cgan, *ac_common, "--epochs", 2, "--conditioning", "input", "--resume", expect_ok=False)
-    check(proc.returncode != 0 and "cannot resume" in proc.stderr,
-          f"resuming an acgan run with --conditioning input: no clear error:\n{proc.stderr[-400:]}")
+    check(proc.returncode != 0 and "cannot resume" in proc.stderr and "--conditioning acgan (now input)" in proc.stderr,
+          f"resuming an acgan run with --conditioning input: no clear error naming the flag:\n{proc.stderr[-400:]}")
 
 
 def test_anogan_smoke(examples, data, tmp):

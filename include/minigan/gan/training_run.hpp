@@ -67,8 +67,11 @@ public:
                 if (!is_core_entry(entry.first)) extra.push_back(entry);
             extra_meta = meta;
         } catch (const std::exception& e) {
+            const std::string changed = changed_flags();
             throw std::runtime_error(path + ": cannot resume from this checkpoint: " + e.what() +
-                                     "\n(was it written with other flags, e.g. another --width? use a new --out folder)");
+                                     (changed.empty() ? "\n(was it written with other flags, e.g. another --width?"
+                                                      : "\n(the run was made with other flags: " + changed + ";") +
+                                     " use those flags, or a new --out folder)");
         }
         truncate_metrics(state.step);
         resumed_ = true;
@@ -204,6 +207,24 @@ private:
 
     std::string dir_;
     Json config_;
+
+    // The flags whose values differ from the ones in run.json, as "--width 0.5 (now 1)", or "":
+    // a hint for a checkpoint that does not fit. Flags a resumed run may change are left out.
+    std::string changed_flags() const {
+        std::string changed;
+        try {
+            std::ifstream in(dir_ + "/run.json");
+            const Json saved = Json::parse(in).at("config");
+            for (const auto& [key, value] : saved.items()) {
+                if (key == "epochs" || key == "resume" || key == "threads" || key == "digit") continue;
+                if (!config_.contains(key) || config_.at(key) == value) continue;
+                auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+                changed += (changed.empty() ? "" : ", ") + ("--" + key) + " " + text(value) + " (now " + text(config_.at(key)) + ")";
+            }
+        } catch (const std::exception&) {  // no run.json, or not ours: no hint
+        }
+        return changed;
+    }
     std::ofstream metrics_;
     bool resumed_ = false;  // resume() found a checkpoint: keep what the folder holds
     std::vector<float> d_losses_, g_losses_;
