@@ -7,6 +7,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
 #include <minigan/minigan.hpp>
@@ -120,4 +122,19 @@ TEST_CASE("a DCGAN step with the backend on = the same step on OpenBLAS") {
     for (size_t t = 0; t < cpu_weights.size(); ++t)
         for (size_t i = 0; i < cpu_weights[t].second.numel(); ++i)
             REQUIRE(device_weights[t].second[i] == doctest::Approx(cpu_weights[t].second[i]).epsilon(1e-3).scale(1e-2));
+}
+
+TEST_CASE("the environment switches: a number >= 0, or a clear error naming the variable") {
+    ::unsetenv("MINIGAN_TEST_SWITCH");
+    CHECK(opencl::environment_number("MINIGAN_TEST_SWITCH", 7.0) == 7.0);  // not set: the default
+    ::setenv("MINIGAN_TEST_SWITCH", "2.5e6", 1);
+    CHECK(opencl::environment_number("MINIGAN_TEST_SWITCH", 7.0) == 2.5e6);
+    for (const char* bad : {"abc", "", "12x", "-1", "nan"}) {
+        INFO("value: \"", bad, "\"");
+        ::setenv("MINIGAN_TEST_SWITCH", bad, 1);
+        CHECK_THROWS_WITH_AS(opencl::environment_number("MINIGAN_TEST_SWITCH", 7.0),
+                             (std::string("MINIGAN_TEST_SWITCH must be a number >= 0, got \"") + bad + "\"").c_str(),
+                             std::invalid_argument);
+    }
+    ::unsetenv("MINIGAN_TEST_SWITCH");
 }

@@ -8,7 +8,8 @@
 //   MINIGAN_OPENCL_MIN_FLOPS=f  smaller products stay on the CPU (default 1e6: below that the
 //                               copies and the kernel launch cost more than the product)
 // Linear layers and convolutions (after im2col) are all gemm() calls, so this one kernel moves
-// the hot path of a training step. Without a GPU, PoCL (Debian pocl-opencl-icd) runs the same
+// the hot path of a training step. (With the backend on, every convolution takes the im2col
+// path, one big GEMM, rather than conv_taps.hpp's many small ones: see use_tap_gemms.) Without a GPU, PoCL (Debian pocl-opencl-icd) runs the same
 // kernel on the CPU threads: slower than OpenBLAS, but every test passes through it.
 //
 // Each call copies op(A) and op(B) to the device (and C, when the product adds to it) and C
@@ -23,6 +24,7 @@
 #endif
 #include <CL/cl.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -65,6 +67,18 @@ inline void check(cl_int err, const char* what) {
                                  " (see CL/cl.h; MINIGAN_OPENCL=0 runs everything on the CPU instead)");
 }
 
+// A number from the environment, or `fallback` when the variable is not set; anything else
+// than a number >= 0 is an error (a typo must not silently send everything to the device).
+inline double environment_number(const char* variable, double fallback) {
+    const char* text = std::getenv(variable);
+    if (!text) return fallback;
+    char* end = nullptr;
+    const double value = std::strtod(text, &end);
+    if (end == text || *end != '\0' || !(value >= 0))
+        throw std::invalid_argument(std::string(variable) + " must be a number >= 0, got \"" + text + "\"");
+    return value;
+}
+
 // Run-time switches (the environment variables above; tests and benchmarks set them directly).
 inline bool& enabled() {
     static bool on = [] {
@@ -74,10 +88,7 @@ inline bool& enabled() {
     return on;
 }
 inline double& min_flops() {
-    static double flops = [] {
-        const char* v = std::getenv("MINIGAN_OPENCL_MIN_FLOPS");
-        return v ? std::atof(v) : 1e6;
-    }();
+    static double flops = environment_number("MINIGAN_OPENCL_MIN_FLOPS", 1e6);
     return flops;
 }
 // Does a product of this size go to the device? (2 M N K: a multiply and an add per term)
@@ -150,11 +161,14 @@ private:
             check(clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, some.data(), nullptr), "list devices");
             devices.insert(devices.end(), some.begin(), some.end());
         }
-        const char* pick = std::getenv("MINIGAN_OPENCL_DEVICE");
-        const int index = pick ? std::atoi(pick) : 0;
-        if (devices.empty() || index < 0 || index >= static_cast<int>(devices.size()))
-            throw std::runtime_error("OpenCL: no device " + std::to_string(index) + " (" + std::to_string(devices.size()) +
-                                     " found; MINIGAN_OPENCL_DEVICE picks one, MINIGAN_OPENCL=0 turns the backend off)");
+        const double index = environment_number("MINIGAN_OPENCL_DEVICE", 0);
+        if (devices.empty() || index >= static_cast<double>(devices.size()) || index != std::floor(index)) {
+            char which[32];
+            std::snprintf(which, sizeof which, "%g", index);
+            throw std::runtime_error("OpenCL: no device " + std::string(which) + " (" + std::to_string(devices.size()) +
+                                     " found, numbered from 0; MINIGAN_OPENCL_DEVICE picks one, MINIGAN_OPENCL=0 "
+                                     "turns the backend off)");
+        }
         device_ = devices[static_cast<size_t>(index)];
         char text[256] = {0};
         check(clGetDeviceInfo(device_, CL_DEVICE_NAME, sizeof text - 1, text, nullptr), "read the device name");
