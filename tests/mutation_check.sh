@@ -96,13 +96,13 @@ mutate "linear db (row 0)"     nn/linear.hpp test_nn 's/(\*db)\[j\] += out\.grad
 mutate "conv2d dW (sign)"      conv.hpp "test_conv test_nn" 's/gemm(false, true, O, R, N \* P, 1\.0f/gemm(false, true, O, R, N * P, -1.0f/'
 mutate "conv2d db (sign)"      conv.hpp "test_conv test_nn" '/^inline Var conv2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
 mutate "conv2d dx (sign)"      conv.hpp "test_conv test_nn" 's/gemm(true, false, R, N \* P, O, 1\.0f/gemm(true, false, R, N * P, O, -1.0f/'
-mutate "conv2d dx (col2im off by one)" conv.hpp "test_conv test_nn" 's/dst\[w0 + (j - j0) \* s\] += src\[j\]/dst[w0 + (j - j0) * s] += src[j0]/'
+mutate "conv2d dx (col2im off by one)" im2col.hpp "test_conv test_nn" 's/dst\[w0 + (j - j0) \* s\] += src\[j\]/dst[w0 + (j - j0) * s] += src[j0]/'
 mutate "convT dW (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, true, C, R, N \* P, 1\.0f/gemm(false, true, C, R, N * P, -1.0f/'
 mutate "convT db (sign)"       conv.hpp "test_conv test_nn" '/^inline Var conv_transpose2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
 mutate "convT dx (sign)"       conv.hpp "test_conv test_nn" 's/gemm(false, false, C, N \* P, R, 1\.0f/gemm(false, false, C, N * P, R, -1.0f/'
-mutate "tap path dW (sign)"    conv.hpp test_conv 's/gemm(false, true, m1 - m0, K, static_cast<int>(run), 1\.0f,/gemm(false, true, m1 - m0, K, static_cast<int>(run), -1.0f,/'
-mutate "tap path dx (taps not transposed)" conv.hpp test_conv 's/tap_gemms(taps, true, C, O, k \* k, N,/tap_gemms(taps, false, C, O, k * k, N,/'
-mutate "tap path dx (phases overwrite)" conv.hpp test_conv 's/to\[n \* image\] += from\[n\];/to[n * image] = from[n];/'
+mutate "tap path dW (sign)"    conv_taps.hpp test_conv 's/gemm(false, true, m1 - m0, K, static_cast<int>(length), 1\.0f,/gemm(false, true, m1 - m0, K, static_cast<int>(length), -1.0f,/'
+mutate "tap path dx (taps not transposed)" conv_taps.hpp test_conv 's/tap_gemms(taps, true, C, O, k \* k, N,/tap_gemms(taps, false, C, O, k * k, N,/'
+mutate "tap path dx (phases overwrite)" conv_taps.hpp test_conv 's/to\[n \* image\] += from\[n\];/to[n * image] = from[n];/'
 
 # ---- nn/batchnorm.hpp -----------------------------------------------------------------------
 mutate "batch_norm dx train (drop xhat term)" nn/batchnorm.hpp test_nn 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
@@ -129,7 +129,7 @@ mutate "Pack (H and W swapped)" gan/models.hpp test_nn 's/reshape(x, {s\[0\] \/ 
 
 # ---- not backward formulas, but numbers the tests also pin down ------------------------------
 mutate "engine: reset leaf grads"  autograd.hpp test_autograd 's/if (!n->is_leaf) n->grad = zeros/n->grad = zeros/'
-mutate "BN running_var biased"     nn/batchnorm.hpp test_nn 's/var \* n \/ (n - 1)/var/'
+mutate "BN running_var biased"     nn/batchnorm.hpp test_nn 's/static_cast<float>(v \* n \/ (n - 1))/static_cast<float>(v)/'
 mutate "Adam no bias correction 1" optim.hpp test_optim 's/static_cast<float>(lr \/ bc1)/lr/'
 mutate "SGD momentum ignored"      optim.hpp test_optim 's/p\[i\] -= lr \* (momentum != 0\.0f ? buf\[i\] : g\[i\])/p[i] -= lr * g[i]/'
 
