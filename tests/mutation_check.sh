@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/mutation_check.sh - do the tests notice a broken backward formula? (a maintainer's tool,
-# not run in CI; about 5 minutes on 2 cores)
+# not run in CI; about 7 minutes on 2 cores)
 #
 #   bash tests/mutation_check.sh            every mutation below
 #   bash tests/mutation_check.sh bce        only mutations whose name contains "bce"
@@ -28,10 +28,12 @@ invalid=0
 build_and_run() {
   local inc=$1 t failed=0 out; shift
   for t in "$@"; do
-    if ! "$CXX" $CXXFLAGS -I"$inc" "$ROOT/tests/$t.cpp" -lopenblas -o "$WORK/$t" 2>"$WORK/$t.build.log"; then
+    local extra=()  # test_opencl: the OpenCL build, run with every product on the device (PoCL)
+    [[ $t == test_opencl ]] && extra=(-DMINIGAN_OPENCL -lOpenCL)
+    if ! "$CXX" $CXXFLAGS -I"$inc" "$ROOT/tests/$t.cpp" -lopenblas "${extra[@]}" -o "$WORK/$t" 2>"$WORK/$t.build.log"; then
       echo "BUILD FAILED: $t (see below)" >&2; head -5 "$WORK/$t.build.log" >&2; return 200
     fi
-    if ! out=$("$WORK/$t" 2>&1); then
+    if ! out=$(MINIGAN_OPENCL_MIN_FLOPS=0 "$WORK/$t" 2>&1); then
       failed=$((failed + 1))
       grep "^TEST CASE:" <<<"$out" | sed "s/^TEST CASE: */$t: /" | sort -u
     fi
@@ -126,6 +128,15 @@ mutate "cross_entropy dx (drop label)" loss.hpp test_loss 's/g \* (prob\[i\] - (
 # ---- gan/ -----------------------------------------------------------------------------------
 mutate "acgan_loss (drop class term)"  gan/conditional.hpp test_conditional 's/ + cross_entropy(class_scores, labels);/;/'
 mutate "Pack (H and W swapped)" gan/models.hpp test_nn 's/reshape(x, {s\[0\] \/ k, s\[1\] \* k, s\[2\], s\[3\]})/reshape(x, {s[0] \/ k, s[1] * k, s[3], s[2]})/'
+
+# ---- backend/opencl.hpp (needs the OpenCL headers and a device: bash .ci/install-deps --opencl) --
+if [[ -f /usr/include/CL/cl.h ]]; then
+mutate "opencl kernel (a transpose ignored)" backend/opencl.hpp test_opencl 's/(trans_a ? A\[ka \* lda + row\] : A\[row \* lda + ka\])/A[row * lda + ka]/'
+mutate "opencl kernel (beta dropped)"  backend/opencl.hpp test_opencl 's/(beta == 0\.0f ? 0\.0f : beta \* C\[row \* ldc + col\])/0.0f/'
+mutate "opencl C gaps not uploaded"    backend/opencl.hpp test_opencl 's/if (beta != 0\.0f || ldc != N)/if (beta != 0.0f)/'
+else
+  echo "no CL/cl.h: the OpenCL mutations are skipped (bash .ci/install-deps --opencl)"
+fi
 
 # ---- not backward formulas, but numbers the tests also pin down ------------------------------
 mutate "engine: reset leaf grads"  autograd.hpp test_autograd 's/if (!n->is_leaf) n->grad = zeros/n->grad = zeros/'
