@@ -28,8 +28,10 @@ invalid=0
 build_and_run() {
   local inc=$1 t failed=0 out; shift
   for t in "$@"; do
-    local extra=()  # test_opencl: the OpenCL build, run with every product on the device (PoCL)
-    [[ $t == test_opencl ]] && extra=(-DMINIGAN_OPENCL -lOpenCL)
+    # test_opencl, and any test of an "opencl..." mutation (mutate's $name): the OpenCL build,
+    # run with every product on the device (MINIGAN_OPENCL_MIN_FLOPS=0 below).
+    local extra=()
+    [[ $t == test_opencl || ${name:-} == opencl* ]] && extra=(-DMINIGAN_OPENCL -lOpenCL)
     if ! "$CXX" $CXXFLAGS -I"$inc" "$ROOT/tests/$t.cpp" -lopenblas "${extra[@]}" -o "$WORK/$t" 2>"$WORK/$t.build.log"; then
       echo "BUILD FAILED: $t (see below)" >&2; head -5 "$WORK/$t.build.log" >&2; return 200
     fi
@@ -133,7 +135,9 @@ mutate "Pack (H and W swapped)" gan/models.hpp test_nn 's/reshape(x, {s\[0\] \/ 
 if [[ -f /usr/include/CL/cl.h ]]; then
 mutate "opencl kernel (a transpose ignored)" backend/opencl.hpp test_opencl 's/(trans_a ? A\[ka \* lda + row\] : A\[row \* lda + ka\])/A[row * lda + ka]/'
 mutate "opencl kernel (beta dropped)"  backend/opencl.hpp test_opencl 's/(beta == 0\.0f ? 0\.0f : beta \* C\[row \* ldc + col\])/0.0f/'
-mutate "opencl C gaps not uploaded"    backend/opencl.hpp test_opencl 's/if (beta != 0\.0f || ldc != N)/if (beta != 0.0f)/'
+mutate "opencl C gaps not uploaded"    backend/opencl.hpp test_opencl 's/(beta != 0\.0f || ldc != N) ? upload/(beta != 0.0f) ? upload/'
+mutate "opencl im2col (padding ignored)" backend/opencl.hpp test_conv 's/const int h = i \* s - p + u, w = j \* s - p + v;/const int h = i * s + u, w = j * s + v;/'
+mutate "opencl col2im (stride test dropped)" backend/opencl.hpp test_conv 's/if (tj < 0 || tj % s != 0 || tj \/ s >= Wo) continue;/if (tj < 0 || tj \/ s >= Wo) continue;/'
 else
   echo "no CL/cl.h: the OpenCL mutations are skipped (bash .ci/install-deps --opencl)"
 fi

@@ -1,8 +1,9 @@
-// test_opencl.cpp - the OpenCL backend (backend/opencl.hpp): built only with -DMINIGAN_OPENCL, and run on
-// whatever device is there (PoCL on the CPU in CI). The products the device computes are held to
+// test_opencl.cpp - the OpenCL backend (backend/opencl.hpp): built only with -DMINIGAN_OPENCL, and
+// run on whatever device is there (PoCL on the CPU in CI). The device's products are held to
 // gemm_naive(); a DCGAN step with the backend on is held to the same step on OpenBLAS. The CI
-// stage that builds this also runs test_blas, test_conv, test_nn and test_conformance with
-// MINIGAN_OPENCL_MIN_FLOPS=0, so every product of those suites goes through the kernel too.
+// stage that builds this also runs test_blas, test_conv and test_conformance with
+// MINIGAN_OPENCL_MIN_FLOPS=0, so every product in them goes through the device too (test_conv
+// holds the device's im2col and col2im to the naive convolution loops).
 // Run one case: ./test_opencl -tc="*routing*"
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
@@ -49,7 +50,7 @@ static std::vector<float> random_values(size_t n, Rng& rng) {
     return v;
 }
 
-TEST_CASE("routing: products of >= min_flops go to the device, smaller ones and MINIGAN_OPENCL=0 stay on the CPU") {
+TEST_CASE("routing: products of >= min_flops go to the device, smaller ones and MINIGAN_OPENCL=0 stay on the CPU; convolutions too") {
     Switches keep;
     opencl::enabled() = true;
     opencl::min_flops() = 2.0 * 32 * 32 * 32;  // exactly a 32 x 32 x 32 product
@@ -64,6 +65,16 @@ TEST_CASE("routing: products of >= min_flops go to the device, smaller ones and 
     opencl::enabled() = false;
     gemm(false, false, 32, 32, 32, 1.0f, A.data(), 32, B.data(), 32, 0.0f, C.data(), 32);
     CHECK(device.calls() == before + 1);  // switched off: on the CPU
+    // A convolution is one device call per product, its im2col (or col2im) included:
+    // forward 1 (W * im2col(x)); backward 2 (dW and dx; the input is a leaf that wants a gradient).
+    opencl::enabled() = true;
+    opencl::min_flops() = 0;
+    Var x(randn({2, 3, 8, 8}, rng), true), w(randn({4, 3, 3, 3}, rng), true);
+    const size_t before_conv = device.calls();
+    Var y = conv2d(x, w, Var(), 1, 1);
+    CHECK(device.calls() == before_conv + 1);
+    sum(y).backward();
+    CHECK(device.calls() == before_conv + 3);
 }
 
 TEST_CASE("the device's products equal gemm_naive: every transpose, sizes off the tile, strides, alpha and beta") {

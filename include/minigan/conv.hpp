@@ -63,6 +63,45 @@ inline Var tap_path_conv(const TapConv& tc, const Var& x, const Var& weight, con
     });
 }
 
+// ---- the two products of the im2col path ----------------------------------------------------
+// Every im2col-path product below has one of two shapes. Naming them keeps conv2d and
+// conv_transpose2d short, and gives the OpenCL backend (backend/opencl.hpp) one place to build
+// the columns on the device instead of sending them there.
+//   gemm_im2col:  C = op(A) * op(im2col(x)) + beta * C
+//     trans_col false: A (M, R),   C (M, N*P)   e.g. y = W * im2col(x)
+//     trans_col true:  A (M, N*P), C (M, R)     e.g. dW += dY * im2col(x)^T
+//   col2im_gemm:  image += col2im(A^T * B), A (K, R), B (K, N*P)   e.g. dx += col2im(W^T * dY)
+// with R = C*k*k rows and N*P columns in the column matrix of the N images (im2col.hpp).
+inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, int N, const ConvGeometry& g, float beta,
+                        float* C) {
+    const int R = g.patch_size(), NP = N * g.positions();
+#ifdef MINIGAN_OPENCL
+    if (!in_parallel_region() && (trans_col ? opencl::wants(M, R, NP) : opencl::wants(M, NP, R))) {
+        const opencl::Patches patches{N, g.channels, g.height, g.width, g.kernel, g.stride, g.padding, g.out_h, g.out_w};
+        opencl::Device::get().gemm_im2col(trans_col, M, A, x, patches, beta, C);
+        return;
+    }
+#endif
+    float* col = scratch(kColumns, static_cast<size_t>(R) * NP);  // (R, N*P)
+    batch_im2col(x, N, g, col);
+    if (trans_col) gemm(false, true, M, R, NP, 1.0f, A, NP, col, NP, beta, C, R);
+    else gemm(false, false, M, NP, R, 1.0f, A, R, col, NP, beta, C, NP);
+}
+
+inline void col2im_gemm(int K, const float* A, const float* B, int N, const ConvGeometry& g, float* image) {
+    const int R = g.patch_size(), NP = N * g.positions();
+#ifdef MINIGAN_OPENCL
+    if (!in_parallel_region() && opencl::wants(R, NP, K)) {
+        const opencl::Patches patches{N, g.channels, g.height, g.width, g.kernel, g.stride, g.padding, g.out_h, g.out_w};
+        opencl::Device::get().col2im_gemm(K, A, B, patches, image);
+        return;
+    }
+#endif
+    float* col = scratch(kColumns, static_cast<size_t>(R) * NP);  // (R, N*P) = A^T (R, K) * B (K, N*P)
+    gemm(true, false, R, NP, K, 1.0f, A, R, B, NP, 0.0f, col, NP);
+    batch_col2im(col, N, g, image);
+}
+
 // ---- conv2d ----------------------------------------------------------------------------
 // x: (N, C, H, W), weight: (O, C, k, k), bias: (O) or undefined.  y: (N, O, Ho, Wo)
 // y[n, o, i, j] = b[o] + sum_{c,u,v} x[n, c, i*s - p + u, j*s - p + v] * w[o, c, u, v]
@@ -78,27 +117,22 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
         const TapConv tc{N, g.channels, O, k, stride, padding, g.out_h, g.out_w, g.height, g.width, false};
         return tap_path_conv(tc, x, weight, bias, parents);
     }
-    const int R = g.patch_size(), P = g.positions();
+    const int P = g.positions();  // R = g.patch_size() rows of im2col(x)
     const size_t NP = static_cast<size_t>(N) * P;
-    float* col = scratch(kColumns, R * NP);             // (C*k*k, N*P)
-    batch_im2col(x.value().ptr(), N, g, col);
-    float* y_cm = scratch(kChannelMajor, O * NP);       // channel-major result (O, N*P)
-    gemm(false, false, O, N * P, R, 1.0f, weight.value().ptr(), R, col, N * P, 0.0f, y_cm, N * P);
+    float* y_cm = scratch(kChannelMajor, O * NP);       // channel-major result (O, N*P) = W (O, R) * im2col(x)
+    gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm);
     Tensor y({N, O, g.out_h, g.out_w});
     channel_major_to_batch_major(y_cm, N, O, P, y.ptr());
     if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, P);
     // Backward needs x and weight (kept as parents) and the geometry; col is rebuilt from x
     // rather than kept, which saves memory (tens of MB per layer at batch 64).
-    return make_result(std::move(y), parents, [g, N, O, R, P, NP](Node& out) {
+    return make_result(std::move(y), parents, [g, N, O, P, NP](Node& out) {
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
         float* dy_cm = scratch(kChannelMajor, O * NP);  // dy in channel-major layout (O, N*P)
         batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm);
-        if (Tensor* dw = parent_grad(out, 1)) {        // dW (O, R) += dY (O, N*P) * col^T (N*P, R)
-            float* col = scratch(kColumns, R * NP);
-            batch_im2col(x.ptr(), N, g, col);
-            gemm(false, true, O, R, N * P, 1.0f, dy_cm, N * P, col, N * P, 1.0f, dw->ptr(), R);
-        }
+        if (Tensor* dw = parent_grad(out, 1))          // dW (O, R) += dY (O, N*P) * im2col(x)^T (N*P, R)
+            gemm_im2col(true, O, dy_cm, x.ptr(), N, g, 1.0f, dw->ptr());
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and positions of dy
                 for (int o = 0; o < O; ++o) {
@@ -108,11 +142,8 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
                     for (size_t q = 0; q < NP; ++q) acc += row[q];
                     (*db)[o] += static_cast<float>(acc);
                 }
-        if (Tensor* dx = parent_grad(out, 0)) {        // dcol (R, N*P) = W^T (R, O) * dY (O, N*P)
-            float* dcol = scratch(kColumns, R * NP);
-            gemm(true, false, R, N * P, O, 1.0f, w.ptr(), R, dy_cm, N * P, 0.0f, dcol, N * P);
-            batch_col2im(dcol, N, g, dx->ptr());       // dx += col2im(dcol)
-        }
+        if (Tensor* dx = parent_grad(out, 0))          // dx += col2im(W^T (R, O) * dY (O, N*P))
+            col2im_gemm(O, w.ptr(), dy_cm, N, g, dx->ptr());
     });
 }
 
@@ -146,23 +177,19 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
         const TapConv tc{N, C, O, k, stride, padding, H, W, Ho, Wo, true};
         return tap_path_conv(tc, x, weight, bias, parents);
     }
-    const int R = g.patch_size(), P = H * W;
+    const int P = H * W;  // R = g.patch_size() = O*k*k rows of the columns
     const size_t NP = static_cast<size_t>(N) * P;
     float* x_cm = scratch(kChannelMajor, C * NP);      // x in channel-major layout (C, N*H*W)
     batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm);
-    float* col = scratch(kColumns, R * NP);            // col (O*k*k, N*P) = W^T (R, C) * x (C, N*P)
-    gemm(true, false, R, N * P, C, 1.0f, weight.value().ptr(), R, x_cm, N * P, 0.0f, col, N * P);
-    Tensor y({N, O, Ho, Wo});
-    batch_col2im(col, N, g, y.ptr());
+    Tensor y({N, O, Ho, Wo});                          // y = col2im(W^T (R, C) * x (C, N*P))
+    col2im_gemm(C, weight.value().ptr(), x_cm, N, g, y.ptr());
     if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, static_cast<size_t>(Ho) * Wo);
-    return make_result(std::move(y), parents, [g, N, C, O, R, P, NP](Node& out) {
-        const Tensor& w = out.parents[1]->value;
-        float* dcol = scratch(kColumns, R * NP);       // dcol (O*k*k, N*P): patches of dy
-        batch_im2col(out.grad.ptr(), N, g, dcol);
-        if (Tensor* dw = parent_grad(out, 1)) {        // dW (C, R) += x (C, N*P) * dcol^T (N*P, R)
+    return make_result(std::move(y), parents, [g, N, C, O, P, NP](Node& out) {
+        const Tensor& w = out.parents[1]->value;       // below, im2col(dy): the (O*k*k, N*P) patches of dy
+        if (Tensor* dw = parent_grad(out, 1)) {        // dW (C, R) += x (C, N*P) * im2col(dy)^T (N*P, R)
             float* x_cm = scratch(kChannelMajor, C * NP);
             batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm);
-            gemm(false, true, C, R, N * P, 1.0f, x_cm, N * P, dcol, N * P, 1.0f, dw->ptr(), R);
+            gemm_im2col(true, C, x_cm, out.grad.ptr(), N, g, 1.0f, dw->ptr());
         }
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2)) {    // db[o] += sum over n, y-pixels of dy
@@ -174,9 +201,9 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
                     (*db)[o] += static_cast<float>(acc);
                 }
             }
-        if (Tensor* dx = parent_grad(out, 0)) {        // dx (C, N*P) = W (C, R) * dcol (R, N*P)
+        if (Tensor* dx = parent_grad(out, 0)) {        // dx (C, N*P) = W (C, R) * im2col(dy) (R, N*P)
             float* dx_cm = scratch(kChannelMajor2, C * NP);
-            gemm(false, false, C, N * P, R, 1.0f, w.ptr(), R, dcol, N * P, 0.0f, dx_cm, N * P);
+            gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 0.0f, dx_cm);
             add_channel_major_to_batch_major(dx_cm, N, C, P, dx->ptr());
         }
     });

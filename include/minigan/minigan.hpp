@@ -6,7 +6,7 @@
 //   ops.hpp         + - * matmul sum mean reshape flatten concat narrow, each with its backward
 //   activations.hpp relu leaky_relu tanh sigmoid
 //   blas.hpp        gemm(): the one call into OpenBLAS;  parallel.hpp: OpenMP on/off
-//   backend/opencl.hpp (optional, -DMINIGAN_OPENCL) gemm() on an OpenCL device: one tiled kernel
+//   backend/opencl.hpp (optional, -DMINIGAN_OPENCL) gemm(), im2col, col2im on an OpenCL device
 //   im2col.hpp      im2col / col2im: a convolution as one GEMM
 //   conv.hpp        conv2d, conv_transpose2d (conv_taps.hpp: the fast path for big layers)
 //   loss.hpp        bce, bce_with_logits, mse, cross_entropy
