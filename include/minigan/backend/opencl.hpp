@@ -2,7 +2,7 @@
 //
 // Read blas.hpp first. Off unless compiled with -DMINIGAN_OPENCL (CMake -DMINIGAN_OPENCL=ON,
 // Meson -Dopencl=true; link -lOpenCL). Then every gemm() of at least min_flops() floating-point
-// operations runs as the kernel below, on the first device of the first OpenCL platform:
+// operations runs as the gemm kernel below, on the first device of the first OpenCL platform:
 //   MINIGAN_OPENCL=0            the backend off at run time (everything on OpenBLAS again)
 //   MINIGAN_OPENCL_DEVICE=i     the i-th device over all platforms (clinfo -l lists them)
 //   MINIGAN_OPENCL_MIN_FLOPS=f  smaller products stay on the CPU (default 1e6: below that the
@@ -140,10 +140,10 @@ inline double& min_flops() {
 // Does a product of this size go to the device? (2 M N K: a multiply and an add per term)
 inline bool wants(int M, int N, int K) { return enabled() && 2.0 * M * N * K >= min_flops(); }
 
-// One device with the compiled kernel, and device buffers that grow to the largest operands seen.
+// One device with the compiled kernels, and device buffers that grow to the largest operands seen.
 class Device {
 public:
-    static Device& get() {  // the first call picks the device and compiles the kernel
+    static Device& get() {  // the first call picks the device and compiles the kernels
         static Device device;
         return device;
     }
