@@ -158,7 +158,7 @@ TEST_CASE("acgan_loss = bce of column 0 + cross_entropy of the rest, by hand") {
     gradcheck([&](const Vars& v) { return gan::acgan_loss(v[0], 1.0f, labels); }, {randn({2, 4}, rng)}, {},
               "acgan_loss");
     CHECK(thrown_message<std::invalid_argument>([] { gan::acgan_loss(Var(Tensor({4})), 1.0f, {0, 1, 2, 3}); }) ==
-          "acgan_loss: need D's output as (N, 1 + classes), got (4,)");
+          "acgan_loss: need D's output as (N, 1 + classes), got (4,) (see acgan_discriminator)");
 }
 
 TEST_CASE("acgan_train_step: finite losses, both nets move, D unfrozen; a one-logit D is refused") {
@@ -172,7 +172,7 @@ TEST_CASE("acgan_train_step: finite losses, both nets move, D unfrozen; a one-lo
     CHECK(contains(thrown_message<std::invalid_argument>([&] {
                        gan::acgan_train_step(*f.G, *one_logit, f.optG, opt1, f.real, {0, 1, 2, 9}, f.z, StepFixture::classes);
                    }),
-                   "D must output (N, 1 + 10), got (4, 1)"));
+                   "need D's output as (N, 1 + classes), got (4, 1)"));
 }
 
 TEST_CASE("acgan: D's class scores learn the labels of real images") {

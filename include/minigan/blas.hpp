@@ -38,6 +38,12 @@ inline void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, float al
         }
 }
 
+#ifdef MINIGAN_OPENCL
+// Does a product of this size go to the OpenCL device? Only when it is big enough
+// (opencl::wants), and never from inside a parallel region: the device serves one caller at a time.
+inline bool on_device(int M, int N, int K) { return !in_parallel_region() && opencl::wants(M, N, K); }
+#endif
+
 inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                  const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
     if (M == 0 || N == 0) return;
@@ -47,7 +53,7 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
         return;
     }
 #ifdef MINIGAN_OPENCL
-    if (!in_parallel_region() && opencl::wants(M, N, K)) {  // a big product, on the device
+    if (on_device(M, N, K)) {  // a big product, on the device
         opencl::Device::get().gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

@@ -72,13 +72,20 @@ inline Var tap_path_conv(const TapConv& tc, const Var& x, const Var& weight, con
 //     trans_col true:  A (M, N*P), C (M, R)     e.g. dW += dY * im2col(x)^T
 //   col2im_gemm:  image += col2im(A^T * B), A (K, R), B (K, N*P)   e.g. dx += col2im(W^T * dY)
 // with R = C*k*k rows and N*P columns in the column matrix of the N images (im2col.hpp).
+#ifdef MINIGAN_OPENCL
+// The device's copy of the geometry (backend/opencl.hpp cannot see ConvGeometry: it is included
+// before im2col.hpp), with the batch size.
+inline opencl::Patches device_patches(const ConvGeometry& g, int N) {
+    return {N, g.channels, g.height, g.width, g.kernel, g.stride, g.padding, g.out_h, g.out_w};
+}
+#endif
+
 inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, int N, const ConvGeometry& g, float beta,
                         float* C) {
     const int R = g.patch_size(), NP = N * g.positions();
 #ifdef MINIGAN_OPENCL
-    if (!in_parallel_region() && (trans_col ? opencl::wants(M, R, NP) : opencl::wants(M, NP, R))) {
-        const opencl::Patches patches{N, g.channels, g.height, g.width, g.kernel, g.stride, g.padding, g.out_h, g.out_w};
-        opencl::Device::get().gemm_im2col(trans_col, M, A, x, patches, beta, C);
+    if (trans_col ? on_device(M, R, NP) : on_device(M, NP, R)) {
+        opencl::Device::get().gemm_im2col(trans_col, M, A, x, device_patches(g, N), beta, C);
         return;
     }
 #endif
@@ -91,9 +98,8 @@ inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, i
 inline void col2im_gemm(int K, const float* A, const float* B, int N, const ConvGeometry& g, float* image) {
     const int R = g.patch_size(), NP = N * g.positions();
 #ifdef MINIGAN_OPENCL
-    if (!in_parallel_region() && opencl::wants(R, NP, K)) {
-        const opencl::Patches patches{N, g.channels, g.height, g.width, g.kernel, g.stride, g.padding, g.out_h, g.out_w};
-        opencl::Device::get().col2im_gemm(K, A, B, patches, image);
+    if (on_device(R, NP, K)) {
+        opencl::Device::get().col2im_gemm(K, A, B, device_patches(g, N), image);
         return;
     }
 #endif

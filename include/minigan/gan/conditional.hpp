@@ -122,7 +122,8 @@ inline std::shared_ptr<nn::Sequential> acgan_discriminator(int classes = 10, flo
 //   bce(source logit, is_real) + cross_entropy(class scores, labels).
 inline Var acgan_loss(const Var& out, float is_real, const std::vector<int>& labels) {
     if (out.value().dim() != 2 || out.shape()[1] < 2)
-        throw std::invalid_argument("acgan_loss: need D's output as (N, 1 + classes), got " + shape_str(out.shape()));
+        throw std::invalid_argument("acgan_loss: need D's output as (N, 1 + classes), got " + shape_str(out.shape()) +
+                                    " (see acgan_discriminator)");
     const int classes = out.shape()[1] - 1;
     Var source = narrow(out, 1, 0, 1), class_scores = narrow(out, 1, 1, classes);
     return bce_with_logits(source, constant_like(source, is_real)) + cross_entropy(class_scores, labels);
@@ -138,10 +139,7 @@ inline StepStats acgan_train_step(nn::Module& G, nn::Module& D, optim::Optimizer
     Var fake = G(generator_input(z, labels, classes));
 
     // 1. Discriminator, on real and (detached) fake images; it sees no labels, only its targets.
-    Var out_real = D(real), out_fake = D(fake.detach());
-    if (out_real.value().dim() != 2 || out_real.shape()[1] != 1 + classes)
-        throw std::invalid_argument("acgan_train_step: D must output (N, 1 + " + std::to_string(classes) + "), got " +
-                                    shape_str(out_real.shape()) + " (see acgan_discriminator)");
+    Var out_real = D(real), out_fake = D(fake.detach());  // acgan_loss checks their shape
     Var d_loss = acgan_loss(out_real, 1.0f, labels) + acgan_loss(out_fake, 0.0f, labels);
     optD.zero_grad();
     d_loss.backward();
