@@ -1,5 +1,5 @@
-// test_conv.cpp - conv.hpp: im2col/col2im, conv2d and conv_transpose2d. The fast paths
-// (im2col + GEMM) are held to the naive loops over many geometries; tiny cases by hand; the
+// test_conv.cpp - conv.hpp: im2col/col2im, conv2d and conv_transpose2d. The GEMM forms
+// (im2col + GEMM, on either path) are held to the naive loops over many geometries; tiny cases by hand; the
 // two ops are each other's adjoint; gradient checks; clear errors for bad arguments.
 // Run one case: ./test_conv -tc="conv2d matches*"
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -143,77 +143,6 @@ TEST_CASE("conv_transpose2d matches conv_transpose2d_naive: kernel 1..5, stride 
                     ++cases;
                 }
     CHECK(cases > 70);  // 76 of the 90 combinations give an output of 1x1 or more
-}
-
-// ---- the tap path (one GEMM per kernel tap and row, no im2col) ---------------------------------
-
-// Runs its scope with conv_algorithm() set to `a`, then puts back what was there.
-struct UseConvAlgorithm {
-    ConvAlgorithm saved = conv_algorithm();
-    explicit UseConvAlgorithm(ConvAlgorithm a) { conv_algorithm() = a; }
-    ~UseConvAlgorithm() { conv_algorithm() = saved; }
-};
-
-// y, dx, dW, db of conv2d (or conv_transpose2d) on the given path, for a fixed upstream gradient.
-static std::vector<Tensor> conv_with_grads(ConvAlgorithm a, bool transposed, const Tensor& x, const Tensor& w,
-                                           const Tensor& b, int s, int p, int op, const Tensor* dy) {
-    UseConvAlgorithm use(a);
-    Var vx(x, true), vw(w, true), vb(b, true);
-    Var y = transposed ? conv_transpose2d(vx, vw, vb, s, p, op) : conv2d(vx, vw, vb, s, p);
-    if (!dy) return {y.value()};
-    y.backward(*dy);
-    return {y.value(), vx.grad(), vw.grad(), vb.grad()};
-}
-
-TEST_CASE("tap GEMMs match the naive loops (forward) and the im2col path (every gradient): kernel 1..5, "
-          "stride 1..3, padding 0..2") {
-    Rng rng(39);
-    int cases = 0;
-    for (bool transposed : {false, true})
-        for (int k = 1; k <= 5; ++k)
-            for (int s = 1; s <= 3; ++s)
-                for (int p = 0; p <= 2; ++p) {
-                    const int op = transposed ? cases % s : 0;
-                    const int N = 1 + cases % 5, C = 1 + cases % 3, O = 1 + (cases / 2) % 4;
-                    const int H = std::max(1, k - 2 * p) + cases % 5, W = std::max(1, k - 2 * p) + (cases * 3 + 1) % 6;
-                    if (transposed && ((H - 1) * s - 2 * p + k + op < 1 || (W - 1) * s - 2 * p + k + op < 1)) continue;
-                    INFO((transposed ? "conv_transpose2d" : "conv2d"), " k = ", k, ", s = ", s, ", p = ", p, ", op = ", op,
-                         ", x (", N, ", ", C, ", ", H, ", ", W, "), O = ", O);
-                    Tensor x = randn({N, C, H, W}, rng), b = randn({O}, rng);
-                    Tensor w = transposed ? randn({C, O, k, k}, rng) : randn({O, C, k, k}, rng);
-                    Tensor ref = transposed ? conv_transpose2d_naive(x, w, &b, s, p, op) : conv2d_naive(x, w, &b, s, p);
-                    Tensor dy = randn(ref.shape, rng);
-                    std::vector<Tensor> tap = conv_with_grads(ConvAlgorithm::tap_gemm, transposed, x, w, b, s, p, op, &dy);
-                    std::vector<Tensor> col = conv_with_grads(ConvAlgorithm::im2col, transposed, x, w, b, s, p, op, &dy);
-                    CHECK(max_rel_diff(tap[0], ref) < 1e-5);
-                    for (size_t i = 1; i < 4; ++i) CHECK(max_rel_diff(tap[i], col[i]) < 1e-5);
-                    ++cases;
-                }
-    CHECK(cases > 80);
-    // The automatic choice takes the tap path for a long enough row (N * width >= 64) and 8 or more
-    // channels in and out: same numbers.
-    Tensor x = randn({16, 8, 9, 8}, rng), w = randn({8, 8, 3, 3}, rng), b = randn({8}, rng);
-    for (int s : {1, 2})
-        CHECK(max_rel_diff(conv_with_grads(ConvAlgorithm::automatic, false, x, w, b, s, 1, 0, nullptr)[0],
-                           conv2d_naive(x, w, &b, s, 1)) < 1e-5);
-}
-
-TEST_CASE("gradcheck: conv2d and conv_transpose2d on the tap path, stride 1 and 2") {
-    UseConvAlgorithm use(ConvAlgorithm::tap_gemm);
-    Rng rng(40);
-    gradcheck([](const Vars& v) { return conv2d(v[0], v[1], v[2], 1, 1); },
-              {randn({2, 2, 4, 5}, rng), randn({3, 2, 3, 3}, rng), randn({3}, rng)}, {}, "conv2d s1 (taps)");
-    gradcheck([](const Vars& v) { return conv2d(v[0], v[1], v[2], 2, 2); },
-              {randn({2, 2, 6, 5}, rng), randn({3, 2, 5, 5}, rng), randn({3}, rng)}, {}, "conv2d s2 (taps)");
-    gradcheck([](const Vars& v) { return conv_transpose2d(v[0], v[1], v[2], 1, 2, 0); },
-              {randn({2, 3, 4, 3}, rng), randn({3, 2, 5, 5}, rng), randn({2}, rng)}, {}, "conv_transpose2d s1 (taps)");
-    gradcheck([](const Vars& v) { return conv_transpose2d(v[0], v[1], v[2], 2, 2, 1); },
-              {randn({2, 3, 3, 4}, rng), randn({3, 2, 5, 5}, rng), randn({2}, rng)}, {}, "conv_transpose2d s2 (taps)");
-    gradcheck([](const Vars& v) { return conv2d(conv_transpose2d(v[0], v[1], Var(), 2, 1, 1), v[2], Var(), 2, 1); },
-              {randn({2, 2, 3, 3}, rng), randn({2, 3, 3, 3}, rng), randn({2, 3, 3, 3}, rng)}, {}, "conv(convT(x)) (taps)");
-    // x used twice: the second backward must add to dx, not overwrite it.
-    gradcheck([](const Vars& v) { return conv2d(v[0], v[1], Var(), 2, 1) + conv2d(v[0], v[2], Var(), 2, 1); },
-              {randn({1, 2, 5, 4}, rng), randn({3, 2, 3, 3}, rng), randn({3, 2, 3, 3}, rng)}, {}, "conv(x) + conv(x) (taps)");
 }
 
 // ---- adjoint identities ---------------------------------------------------------------------

@@ -1,22 +1,25 @@
 // blas.hpp - matrix multiply: the one place in minigan that calls BLAS.
 //
-// Read tensor.hpp first. gemm() computes C = alpha * op(A) * op(B) + beta * C for row-major
-// matrices, where op(X) is X or its transpose X^T. Linear layers and convolutions (after
-// im2col) are all gemm calls, so nearly all of a training step's time is spent here.
+// Read tensor.hpp and parallel.hpp first. gemm() computes C = alpha * op(A) * op(B) + beta * C
+// for row-major matrices, where op(X) is X or its transpose X^T. Linear layers and convolutions
+// (after im2col) are all gemm calls, so nearly all of a training step's time is spent here.
 // gemm_naive() is the same contract as three plain loops; the tests hold gemm() to it.
 // Compiled with -DMINIGAN_OPENCL, gemm() sends big products to an OpenCL device instead
 // (backend/opencl.hpp): this is the seam between the math and the hardware.
-//
-// Threads (parallel.hpp): with OpenMP, OpenBLAS runs on one thread and a big product is cut
-// into one block of C per OpenMP thread (rows if C is taller than wide, else columns), each
-// block an independent single-threaded SGEMM. C's elements are each computed by one SGEMM
-// over the whole K, so a one-thread run always gives the same numbers.
 #pragma once
+
+#include <string>
 
 #include <cblas.h>
 
+#include "backend/opencl.hpp"  // empty unless compiled with -DMINIGAN_OPENCL
+#include "dispatch.hpp"
 #include "parallel.hpp"
 #include "tensor.hpp"
+
+#ifndef MINIGAN_REFERENCE
+#include "fast/gemm.hpp"  // fast::gemm_split: a big product cut into one block per thread
+#endif
 
 namespace minigan {
 
@@ -58,37 +61,35 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
         return;
     }
 #endif
-    auto sgemm = [&](int m0, int m, int n0, int n) {  // the block C[m0 : m0+m, n0 : n0+n]
-        const float* a = A + (trans_a ? static_cast<size_t>(m0) : static_cast<size_t>(m0) * lda);
-        const float* b = B + (trans_b ? static_cast<size_t>(n0) * ldb : static_cast<size_t>(n0));
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K,
-                    alpha, a, lda, b, ldb, beta, C + static_cast<size_t>(m0) * ldc + n0, ldc);
-    };
-#ifdef _OPENMP
     static const bool blas_configured = (configure_blas_threads(num_threads()), true);
     (void)blas_configured;
-    // Below ~4 MFLOP per thread a fork costs more than it saves.
-    const double flops = 2.0 * M * N * K;
-    int threads = in_parallel_region() ? 1 : num_threads();
-    const bool split_rows = M >= N;
-    const int extent = split_rows ? M : N;
-    threads = static_cast<int>(std::min<double>(threads, std::min(flops / 4e6, extent / 16.0)));
-    if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        {
-            // Pieces of a multiple of 16 rows/columns: whole register tiles of the SGEMM kernel.
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            const int tiles = (extent + 15) / 16;
-            const int first = std::min(extent, tiles * t / T * 16), last = std::min(extent, tiles * (t + 1) / T * 16);
-            if (first < last) {
-                if (split_rows) sgemm(first, last - first, 0, N);
-                else sgemm(0, M, first, last - first);
-            }
-        }
-        return;
-    }
+#ifndef MINIGAN_REFERENCE
+    if (fast_path() && fast::gemm_split(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #endif
-    sgemm(0, M, 0, N);
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha,
+                A, lda, B, ldb, beta, C, ldc);
+}
+
+// One line for the top of every program's log: which path and which parallel paths are active.
+inline std::string runtime_summary() {
+    std::string s = std::string(path_name()) + "; ";
+#ifdef _OPENMP
+    s += "OpenMP on, " + std::to_string(num_threads()) + " threads";
+#else
+    s += "OpenMP OFF (compiled without -fopenmp): loops run on 1 thread";
+#endif
+    const char* kinds[] = {"sequential", "pthreads", "OpenMP"};
+    int p = openblas_get_parallel();
+    s += "; BLAS: " + std::string(openblas_get_config()) + " (" + (p >= 0 && p <= 2 ? kinds[p] : "?") + " build";
+#ifdef _OPENMP
+    s += fast_path() ? ", 1 thread per call, big GEMMs split over the OpenMP threads)" : ", 1 thread per call)";
+#else
+    s += ", " + std::to_string(openblas_get_num_threads()) + " threads)";
+#endif
+#ifdef MINIGAN_OPENCL
+    s += "; " + opencl::summary();
+#endif
+    return s;
 }
 
 }  // namespace minigan

@@ -1,77 +1,34 @@
 // conv.hpp - 2-D convolution and transposed convolution, forward and backward.
 //
-// Read im2col.hpp first: it is the definition (a convolution is one GEMM on the im2col matrix).
-// conv2d and conv_transpose2d below run on that path, or, for big layers, on the tap path of
-// conv_taps.hpp (one GEMM per kernel tap and row, no col matrix, no products with the padding):
-// conv_algorithm() chooses, and test_conv holds both to the naive loops at the end of this file.
+// Read im2col.hpp first. A convolution is one GEMM on the im2col matrix of the whole batch
+// (R = C*k*k rows, N*P columns, P = positions per image):
+//   conv2d:            Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
+//     backward:        dW += dY * im2col(x)^T        dx += col2im(W^T * dY)
+//   conv_transpose2d:  y = col2im(W^T * x)           (conv2d's input gradient, used as a forward)
+//     backward:        dW += x * im2col(dy)^T        dx += W * im2col(dy)
+// The naive loops at the end are the same definitions as plain sums; test_conv holds the GEMM
+// forms to them. On the fast path big layers take fast/conv_taps.hpp instead (the dispatch
+// point at the top of each op).
 #pragma once
 
 #include "blas.hpp"
-#include "conv_taps.hpp"
+#include "dispatch.hpp"
 #include "im2col.hpp"
+
+#ifndef MINIGAN_REFERENCE
+#include "fast/conv_taps.hpp"  // fast::tap_conv: one GEMM per kernel tap, for big layers
+#endif
 
 namespace minigan {
 
-inline void check_conv_input(const char* op, const Var& x, const Var& weight, int weight_channels_dim) {
-    const Shape& xs = x.shape();
-    const Shape& ws = weight.shape();
-    if (xs.size() != 4) throw std::invalid_argument(std::string(op) + ": input must be (N, C, H, W), got " + shape_str(xs));
-    if (ws.size() != 4 || ws[2] != ws[3])
-        throw std::invalid_argument(std::string(op) + ": weight must be 4-D with a square kernel, got " + shape_str(ws));
-    if (ws[weight_channels_dim] != xs[1])
-        throw std::invalid_argument(std::string(op) + ": input has " + std::to_string(xs[1]) +
-                                    " channels but weight " + shape_str(ws) + " expects " +
-                                    std::to_string(ws[weight_channels_dim]));
-}
-
-// y (N, O, plane) += b[o];  db[o] += sum over n and the plane of dy (N, O, plane).
-inline void add_bias_planes(float* y, const float* b, int N, int O, size_t plane) {
-    for (int n = 0; n < N; ++n)
-        for (int o = 0; o < O; ++o) {
-            float* row = y + (static_cast<size_t>(n) * O + o) * plane;
-            const float bo = b[o];
-            MINIGAN_SIMD
-            for (size_t q = 0; q < plane; ++q) row[q] += bo;
-        }
-}
-inline void bias_grad_planes(const float* dy, int N, int O, size_t plane, float* db) {
-    for (int o = 0; o < O; ++o) {
-        double acc = 0.0;
-        for (int n = 0; n < N; ++n) {
-            const float* row = dy + (static_cast<size_t>(n) * O + o) * plane;
-            MINIGAN_SIMD_SUM(acc)
-            for (size_t q = 0; q < plane; ++q) acc += row[q];
-        }
-        db[o] += static_cast<float>(acc);
-    }
-}
-
-// conv2d or conv_transpose2d on the tap path (conv_taps.hpp): y = the taps' GEMMs (+ bias), and
-// a backward that runs the same GEMMs transposed. parents: x, weight (and bias, if defined).
-inline Var tap_path_conv(const TapConv& tc, const Var& x, const Var& weight, const Var& bias, const std::vector<Var>& parents) {
-    std::vector<float> taps;
-    Tensor y = tc.forward(x.value().ptr(), weight.value().ptr(), taps);
-    const size_t plane = y.numel() / (static_cast<size_t>(tc.N) * tc.O);  // output pixels per channel
-    if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), tc.N, tc.O, plane);
-    return make_result(std::move(y), parents, [tc, plane, taps = std::move(taps)](Node& out) {
-        Tensor* dx = parent_grad(out, 0);
-        Tensor* dw = parent_grad(out, 1);
-        tc.backward(out.parents[0]->value.ptr(), taps.data(), out.grad.ptr(), dx ? dx->ptr() : nullptr,
-                    dw ? dw->ptr() : nullptr);
-        if (out.parents.size() > 2)
-            if (Tensor* db = parent_grad(out, 2)) bias_grad_planes(out.grad.ptr(), tc.N, tc.O, plane, db->ptr());
-    });
-}
-
 // ---- the two products of the im2col path ----------------------------------------------------
-// Every im2col-path product below has one of two shapes. Naming them keeps conv2d and
-// conv_transpose2d short, and gives the OpenCL backend (backend/opencl.hpp) one place to build
-// the columns on the device instead of sending them there.
+// Every product below has one of two shapes. Naming them keeps conv2d and conv_transpose2d
+// short, and gives the OpenCL backend (backend/opencl.hpp) one place to build the columns on
+// the device instead of sending them there.
 //   gemm_im2col:  C = op(A) * op(im2col(x)) + beta * C
-//     trans_col false: A (M, R),   C (M, N*P)   e.g. y = W * im2col(x)
+//     trans_col false: A (M, R),   C (M, N*P)   e.g. Y = W * im2col(x)
 //     trans_col true:  A (M, N*P), C (M, R)     e.g. dW += dY * im2col(x)^T
 //   col2im_gemm:  image += col2im(A^T * B), A (K, R), B (K, N*P)   e.g. dx += col2im(W^T * dY)
-// with R = C*k*k rows and N*P columns in the column matrix of the N images (im2col.hpp).
 #ifdef MINIGAN_OPENCL
 // The device's copy of the geometry (backend/opencl.hpp cannot see ConvGeometry: it is included
 // before im2col.hpp), with the batch size.
@@ -89,10 +46,10 @@ inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, i
         return;
     }
 #endif
-    float* col = scratch(kColumns, static_cast<size_t>(R) * NP);  // (R, N*P)
-    batch_im2col(x, N, g, col);
-    if (trans_col) gemm(false, true, M, R, NP, 1.0f, A, NP, col, NP, beta, C, R);
-    else gemm(false, false, M, NP, R, 1.0f, A, R, col, NP, beta, C, NP);
+    std::vector<float> col(static_cast<size_t>(R) * NP);  // im2col(x): (R, N*P)
+    batch_im2col(x, N, g, col.data());
+    if (trans_col) gemm(false, true, M, R, NP, 1.0f, A, NP, col.data(), NP, beta, C, R);
+    else gemm(false, false, M, NP, R, 1.0f, A, R, col.data(), NP, beta, C, NP);
 }
 
 inline void col2im_gemm(int K, const float* A, const float* B, int N, const ConvGeometry& g, float* image) {
@@ -103,9 +60,9 @@ inline void col2im_gemm(int K, const float* A, const float* B, int N, const Conv
         return;
     }
 #endif
-    float* col = scratch(kColumns, static_cast<size_t>(R) * NP);  // (R, N*P) = A^T (R, K) * B (K, N*P)
-    gemm(true, false, R, NP, K, 1.0f, A, R, B, NP, 0.0f, col, NP);
-    batch_col2im(col, N, g, image);
+    std::vector<float> col(static_cast<size_t>(R) * NP);  // (R, N*P) = A^T (R, K) * B (K, N*P)
+    gemm(true, false, R, NP, K, 1.0f, A, R, B, NP, 0.0f, col.data(), NP);
+    batch_col2im(col.data(), N, g, image);
 }
 
 // ---- conv2d ----------------------------------------------------------------------------
@@ -119,37 +76,32 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
     const ConvGeometry g = conv_geometry(x.shape()[1], x.shape()[2], x.shape()[3], k, stride, padding);
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    if (use_tap_gemms(N, g.out_w, g.channels, O)) {  // the tap path (conv_taps.hpp)
-        const TapConv tc{N, g.channels, O, k, stride, padding, g.out_h, g.out_w, g.height, g.width, false};
-        return tap_path_conv(tc, x, weight, bias, parents);
-    }
+#ifndef MINIGAN_REFERENCE
+    if (fast_path() && fast::use_tap_gemms(N, g.out_w, g.channels, O))
+        return fast::tap_conv({N, g.channels, O, k, stride, padding, g.out_h, g.out_w, g.height, g.width, false}, x,
+                              weight, bias, parents);
+#endif
     const int P = g.positions();  // R = g.patch_size() rows of im2col(x)
     const size_t NP = static_cast<size_t>(N) * P;
-    float* y_cm = scratch(kChannelMajor, O * NP);       // channel-major result (O, N*P) = W (O, R) * im2col(x)
-    gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm);
-    Tensor y({N, O, g.out_h, g.out_w});
-    channel_major_to_batch_major(y_cm, N, O, P, y.ptr());
-    if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, P);
-    // Backward needs x and weight (kept as parents) and the geometry; col is rebuilt from x
-    // rather than kept, which saves memory (tens of MB per layer at batch 64).
+    std::vector<float> y_cm(O * NP);                    // Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
+    gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm.data());
+    Tensor y({N, O, g.out_h, g.out_w});                 // (O, N, P) -> (N, O, P)
+    channel_major_to_batch_major(y_cm.data(), N, O, P, y.ptr());
+    if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), N, O, P);
+    // Backward needs x and weight (kept as parents) and the geometry; im2col(x) is rebuilt from
+    // x rather than kept, which saves memory (tens of MB per layer at batch 64).
     return make_result(std::move(y), parents, [g, N, O, P, NP](Node& out) {
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
-        float* dy_cm = scratch(kChannelMajor, O * NP);  // dy in channel-major layout (O, N*P)
-        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm);
+        std::vector<float> dy_cm(O * NP);              // dY (O, N*P): dy in channel-major layout
+        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm.data());
         if (Tensor* dw = parent_grad(out, 1))          // dW (O, R) += dY (O, N*P) * im2col(x)^T (N*P, R)
-            gemm_im2col(true, O, dy_cm, x.ptr(), N, g, 1.0f, dw->ptr());
+            gemm_im2col(true, O, dy_cm.data(), x.ptr(), N, g, 1.0f, dw->ptr());
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and positions of dy
-                for (int o = 0; o < O; ++o) {
-                    double acc = 0.0;
-                    const float* row = dy_cm + o * NP;
-                    MINIGAN_SIMD_SUM(acc)
-                    for (size_t q = 0; q < NP; ++q) acc += row[q];
-                    (*db)[o] += static_cast<float>(acc);
-                }
+                channel_bias_grad(out.grad.ptr(), N, O, P, db->ptr());
         if (Tensor* dx = parent_grad(out, 0))          // dx += col2im(W^T (R, O) * dY (O, N*P))
-            col2im_gemm(O, w.ptr(), dy_cm, N, g, dx->ptr());
+            col2im_gemm(O, w.ptr(), dy_cm.data(), N, g, dx->ptr());
     });
 }
 
@@ -179,43 +131,36 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
     const ConvGeometry g{O, Ho, Wo, k, stride, padding, H, W};
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
-    if (use_tap_gemms(N, W, C, O)) {  // the tap path (conv_taps.hpp)
-        const TapConv tc{N, C, O, k, stride, padding, H, W, Ho, Wo, true};
-        return tap_path_conv(tc, x, weight, bias, parents);
-    }
+#ifndef MINIGAN_REFERENCE
+    if (fast_path() && fast::use_tap_gemms(N, W, C, O))
+        return fast::tap_conv({N, C, O, k, stride, padding, H, W, Ho, Wo, true}, x, weight, bias, parents);
+#endif
     const int P = H * W;  // R = g.patch_size() = O*k*k rows of the columns
     const size_t NP = static_cast<size_t>(N) * P;
-    float* x_cm = scratch(kChannelMajor, C * NP);      // x in channel-major layout (C, N*H*W)
-    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm);
+    std::vector<float> x_cm(C * NP);                   // x in channel-major layout (C, N*H*W)
+    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm.data());
     Tensor y({N, O, Ho, Wo});                          // y = col2im(W^T (R, C) * x (C, N*P))
-    col2im_gemm(C, weight.value().ptr(), x_cm, N, g, y.ptr());
-    if (bias.defined()) add_bias_planes(y.ptr(), bias.value().ptr(), N, O, static_cast<size_t>(Ho) * Wo);
+    col2im_gemm(C, weight.value().ptr(), x_cm.data(), N, g, y.ptr());
+    if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), N, O, static_cast<size_t>(Ho) * Wo);
     return make_result(std::move(y), parents, [g, N, C, O, P, NP](Node& out) {
         const Tensor& w = out.parents[1]->value;       // below, im2col(dy): the (O*k*k, N*P) patches of dy
         if (Tensor* dw = parent_grad(out, 1)) {        // dW (C, R) += x (C, N*P) * im2col(dy)^T (N*P, R)
-            float* x_cm = scratch(kChannelMajor, C * NP);
-            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm);
-            gemm_im2col(true, C, x_cm, out.grad.ptr(), N, g, 1.0f, dw->ptr());
+            std::vector<float> x_cm(C * NP);
+            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm.data());
+            gemm_im2col(true, C, x_cm.data(), out.grad.ptr(), N, g, 1.0f, dw->ptr());
         }
         if (out.parents.size() > 2)
-            if (Tensor* db = parent_grad(out, 2)) {    // db[o] += sum over n, y-pixels of dy
-                size_t plane = static_cast<size_t>(g.height) * g.width;
-                for (int o = 0; o < O; ++o) {
-                    double acc = 0.0;
-                    for (int n = 0; n < N; ++n)
-                        for (size_t q = 0; q < plane; ++q) acc += out.grad[(static_cast<size_t>(n) * O + o) * plane + q];
-                    (*db)[o] += static_cast<float>(acc);
-                }
-            }
+            if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and y's pixels of dy
+                channel_bias_grad(out.grad.ptr(), N, O, static_cast<size_t>(g.height) * g.width, db->ptr());
         if (Tensor* dx = parent_grad(out, 0)) {        // dx (C, N*P) = W (C, R) * im2col(dy) (R, N*P)
-            float* dx_cm = scratch(kChannelMajor2, C * NP);
-            gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 0.0f, dx_cm);
-            add_channel_major_to_batch_major(dx_cm, N, C, P, dx->ptr());
+            std::vector<float> dx_cm(C * NP);
+            gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 0.0f, dx_cm.data());
+            add_channel_major_to_batch_major(dx_cm.data(), N, C, P, dx->ptr());
         }
     });
 }
 
-// ---- naive references (tests hold the fast paths above to these) -------------------------
+// ---- naive loops: the definitions written out (test_conv holds the GEMM forms above to them) ----
 // Direct loops over the definitions: y[n,o,i,j] = b[o] + sum x[n,c,i*s-p+u, j*s-p+v] w[o,c,u,v].
 inline Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Tensor* b, int s, int p) {
     int N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3], O = w.shape[0], k = w.shape[2];

@@ -7,11 +7,10 @@
 // image); it gives the input gradient of a convolution, and the forward of a transposed
 // convolution. To keep the GEMMs large (fast), the whole batch goes into one col matrix:
 // column index = n * positions + position. Loops over the batch run in parallel (OpenMP).
-// This file is the definition; conv.hpp uses it (conv2d, conv_transpose2d), and conv_taps.hpp
-// is the faster road big layers take to the same numbers.
+// conv.hpp builds conv2d and conv_transpose2d from these pieces.
 #pragma once
 
-#include "ops.hpp"
+#include "autograd.hpp"
 #include "parallel.hpp"
 
 namespace minigan {
@@ -96,21 +95,6 @@ inline void col2im(const float* col, size_t ld, size_t offset, const ConvGeometr
             }
 }
 
-// Big temporary matrices (the im2col columns, up to tens of MB) are reused from call to call
-// instead of being allocated and zeroed each time: a fresh buffer that size costs a page fault
-// per 4 KB touched. Each slot is one buffer; an op uses different slots for buffers that are
-// alive at the same time. (thread_local: two threads training two models do not collide.)
-enum ScratchSlot {
-    kColumns = 0, kChannelMajor = 1, kChannelMajor2 = 2,                       // im2col path
-    kTapInput = 3, kTapOutput = 4, kTapWeightGrad = 5, kSlotCount = 6                   // tap path (conv_taps.hpp)
-};
-inline float* scratch(ScratchSlot slot, size_t count) {
-    static thread_local std::vector<float> buffers[kSlotCount];
-    std::vector<float>& b = buffers[slot];
-    if (b.size() < count) b.resize(count);
-    return b.data();
-}
-
 // The whole batch: x (N, C, H, W) -> col (C*k*k, N*Ho*Wo).
 inline void batch_im2col(const float* x, int N, const ConvGeometry& g, float* col) {
     const size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
@@ -151,6 +135,41 @@ inline void add_channel_major_to_batch_major(const float* src, int N, int A, siz
             float* to = dst + (static_cast<size_t>(n) * A + a) * P;
             for (size_t q = 0; q < P; ++q) to[q] += from[q];
         }
+}
+
+// ---- shared by conv2d and conv_transpose2d -----------------------------------------------
+
+inline void check_conv_input(const char* op, const Var& x, const Var& weight, int weight_channels_dim) {
+    const Shape& xs = x.shape();
+    const Shape& ws = weight.shape();
+    if (xs.size() != 4) throw std::invalid_argument(std::string(op) + ": input must be (N, C, H, W), got " + shape_str(xs));
+    if (ws.size() != 4 || ws[2] != ws[3])
+        throw std::invalid_argument(std::string(op) + ": weight must be 4-D with a square kernel, got " + shape_str(ws));
+    if (ws[weight_channels_dim] != xs[1])
+        throw std::invalid_argument(std::string(op) + ": input has " + std::to_string(xs[1]) +
+                                    " channels but weight " + shape_str(ws) + " expects " +
+                                    std::to_string(ws[weight_channels_dim]));
+}
+
+// The bias of a convolution, one number per output channel, and its gradient.
+// y: (N, O, plane):  y[n, o, q] += b[o]          db[o] += sum over n and q of dy[n, o, q]
+inline void add_channel_bias(float* y, const float* b, int N, int O, size_t plane) {
+    for (int n = 0; n < N; ++n)
+        for (int o = 0; o < O; ++o) {
+            float* row = y + (static_cast<size_t>(n) * O + o) * plane;
+            const float bias = b[o];
+            for (size_t q = 0; q < plane; ++q) row[q] += bias;
+        }
+}
+inline void channel_bias_grad(const float* dy, int N, int O, size_t plane, float* db) {
+    for (int o = 0; o < O; ++o) {
+        double acc = 0.0;
+        for (int n = 0; n < N; ++n) {
+            const float* row = dy + (static_cast<size_t>(n) * O + o) * plane;
+            for (size_t q = 0; q < plane; ++q) acc += row[q];
+        }
+        db[o] += static_cast<float>(acc);
+    }
 }
 
 }  // namespace minigan

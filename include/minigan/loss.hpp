@@ -135,4 +135,11 @@ inline Var cross_entropy(const Var& logits, const std::vector<int>& labels) {
 // Label tensors for the GAN losses: a (N, 1) batch of ones ("real") or zeros ("fake").
 inline Var constant_like(const Var& x, float value) { return Var(full(x.shape(), value)); }
 
+// The mean of sigmoid(logits): how sure, on average, a discriminator is that its inputs are real.
+inline float mean_probability(const Tensor& logits) {
+    double acc = 0.0;
+    for (float v : logits.data) acc += stable_sigmoid(v);
+    return static_cast<float>(acc / logits.numel());
+}
+
 }  // namespace minigan

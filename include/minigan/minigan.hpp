@@ -1,19 +1,25 @@
 // minigan.hpp - the whole library in one include, in reading order.
 //
 // A short tour (each header opens with what it defines and what to read before it):
-//   tensor.hpp      numbers with a shape, and the seeded random generator
-//   autograd.hpp    Var, the graph, backward(), NoGrad, detach()
-//   ops.hpp         + - * matmul sum mean reshape flatten concat narrow, each with its backward
-//   activations.hpp relu leaky_relu tanh sigmoid
-//   blas.hpp        gemm(): the one call into OpenBLAS;  parallel.hpp: OpenMP on/off
-//   backend/opencl.hpp (optional, -DMINIGAN_OPENCL) gemm(), im2col, col2im on an OpenCL device
-//   im2col.hpp      im2col / col2im: a convolution as one GEMM
-//   conv.hpp        conv2d, conv_transpose2d (conv_taps.hpp: the fast path for big layers)
-//   loss.hpp        bce, bce_with_logits, mse, cross_entropy
-//   nn/             Module, Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm, Dropout, init
-//   optim.hpp       SGD, Adam
+//   tensor.hpp        numbers with a shape, and the seeded random generator
+//   dispatch.hpp      the reference path and the fast path: one switch, -DMINIGAN_REFERENCE
+//   autograd.hpp      Var, the graph, backward(), NoGrad, detach()
+//   parallel.hpp      OpenMP on/off;  blas.hpp: gemm(), the one call into OpenBLAS
+//   ops.hpp           + - * matmul sum mean reshape flatten concat narrow, each with its backward
+//   activations.hpp   relu leaky_relu tanh sigmoid
+//   im2col.hpp        im2col / col2im: a convolution as one GEMM
+//   conv.hpp          conv2d, conv_transpose2d: im2col + GEMM, forward and backward
+//   loss.hpp          bce, bce_with_logits, mse, cross_entropy
+//   nn/               Module, Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm, Dropout, init
+//   optim.hpp         SGD, Adam
+//   gan/              train_step (the GAN game), the reference models, the weight average, a
+//                     training run's files and --resume, conditional GANs, AnoGAN / f-AnoGAN
+//   data/, io/        MNIST-style data sets and batches; PNG grids, GIFs, plots, safetensors, flags
+//   eval/             the classifier, FID and the quality numbers of generated images
+// Beside the reference: fast/ (only for speed, each routine tested equal to the reference it
+// replaces) and backend/opencl.hpp (-DMINIGAN_OPENCL: big products on an OpenCL device).
 //
-// A GAN step then reads (see examples/02_dcgan.cpp):
+// A GAN step then reads (see examples/02_dcgan.cpp and gan/train_step.hpp):
 //   Var fake = G(z);
 //   Var d_loss = bce_with_logits(D(real), ones) + bce_with_logits(D(fake.detach()), zeros);
 //   optD.zero_grad(); d_loss.backward(); optD.step();
@@ -22,11 +28,13 @@
 #pragma once
 
 #include "tensor.hpp"
+#include "dispatch.hpp"
 #include "autograd.hpp"
+#include "parallel.hpp"
+#include "blas.hpp"
 #include "ops.hpp"
 #include "activations.hpp"
-#include "blas.hpp"
-#include "parallel.hpp"
+#include "im2col.hpp"
 #include "conv.hpp"
 #include "loss.hpp"
 #include "nn/module.hpp"
@@ -36,3 +44,30 @@
 #include "nn/layers.hpp"
 #include "nn/init.hpp"
 #include "optim.hpp"
+
+#include "gan/train_step.hpp"
+#include "gan/models.hpp"
+#include "gan/ema.hpp"
+#include "gan/training_run.hpp"
+#include "gan/conditional.hpp"
+#include "gan/anogan.hpp"
+#include "gan/code_score.hpp"
+#include "gan/metrics.hpp"
+
+#include "data/idx.hpp"
+#include "data/dataset.hpp"
+#include "data/batches.hpp"
+
+#include "io/json.hpp"
+#include "io/atomic_file.hpp"
+#include "io/safetensors.hpp"
+#include "io/canvas.hpp"
+#include "io/image_grid.hpp"
+#include "io/gif.hpp"
+#include "io/plot.hpp"
+#include "io/progress.hpp"
+#include "io/cli.hpp"
+
+#include "eval/classifier.hpp"
+#include "eval/frechet.hpp"
+#include "eval/quality.hpp"

@@ -6,11 +6,14 @@
 // step(). state_dict() / load_state_dict() save the moments so a resumed run continues exactly.
 #pragma once
 
-#include "autograd.hpp"
-#include "parallel.hpp"
+#include <algorithm>
+#include <cmath>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#include "autograd.hpp"
+#include "dispatch.hpp"
+
+#ifndef MINIGAN_REFERENCE
+#include "fast/adam.hpp"  // fast::adam_update: four floats at a time, one piece per thread
 #endif
 
 namespace minigan::optim {
@@ -24,10 +27,7 @@ public:
     virtual ~Optimizer() = default;
     // Set every gradient to zero (backward() adds into them).
     void zero_grad() {
-        for (Var& p : params_) {
-            float* g = p.grad().ptr();
-            parallel_chunks(p.numel(), [g](size_t begin, size_t end) { std::fill(g + begin, g + end, 0.0f); });
-        }
+        for (Var& p : params_) p.grad().fill(0.0f);
     }
     virtual void step() = 0;
     virtual StateDict state_dict() const = 0;
@@ -85,34 +85,6 @@ private:
     long steps_ = 0;
 };
 
-// Adam's update of elements [begin, end) (the formulas are in the comment of Adam below).
-// Written out four floats at a time with SSE: GCC at -O2 will not vectorise std::sqrt (it
-// keeps the scalar call that sets errno for a negative input; v is never negative). The same
-// operations in the same order as the scalar loop, which finishes the tail: identical results.
-inline void adam_update(float* p, const float* g, float* m, float* v, size_t begin, size_t end, float beta1, float beta2,
-                        float step_size, float inv_sqrt_bc2, float eps) {
-    size_t i = begin;
-#if defined(__SSE2__)
-    const __m128 b1 = _mm_set1_ps(beta1), b2 = _mm_set1_ps(beta2), one_b1 = _mm_set1_ps(1.0f - beta1),
-                 one_b2 = _mm_set1_ps(1.0f - beta2), ss = _mm_set1_ps(step_size), ib = _mm_set1_ps(inv_sqrt_bc2),
-                 ep = _mm_set1_ps(eps);
-    for (; i + 4 <= end; i += 4) {
-        const __m128 gi = _mm_loadu_ps(g + i);
-        const __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(one_b1, gi));
-        const __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(one_b2, gi), gi));
-        _mm_storeu_ps(m + i, mi);
-        _mm_storeu_ps(v + i, vi);
-        const __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), ib), ep);
-        _mm_storeu_ps(p + i, _mm_sub_ps(_mm_loadu_ps(p + i), _mm_div_ps(_mm_mul_ps(ss, mi), denom)));
-    }
-#endif
-    for (; i < end; ++i) {
-        m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
-        v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-        p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-    }
-}
-
 // Adam (Kingma & Ba 2015), as torch.optim.Adam, step t = 1, 2, ...:
 //   m = b1 m + (1 - b1) g          v = b2 v + (1 - b2) g^2
 //   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
@@ -139,10 +111,18 @@ public:
             float* m = m_[k].ptr();
             float* v = v_[k].ptr();
             const size_t n = m_[k].numel();
-            const float b1 = beta1, b2 = beta2, e = eps;
-            parallel_chunks(n, [=](size_t begin, size_t end) {
-                adam_update(p, g, m, v, begin, end, b1, b2, step_size, inv_sqrt_bc2, e);
-            });
+#ifndef MINIGAN_REFERENCE
+            if (fast_path()) {
+                fast::adam_update(p, g, m, v, n, beta1, beta2, step_size, inv_sqrt_bc2, eps);
+                continue;
+            }
+#endif
+            // p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), i.e. the formula above
+            for (size_t i = 0; i < n; ++i) {
+                m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+                v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+                p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+            }
         }
     }
     StateDict state_dict() const override {

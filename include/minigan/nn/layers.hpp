@@ -17,26 +17,18 @@ namespace minigan {
 inline Var dropout(const Var& x, float p, bool training, Rng& rng = global_rng()) {
     if (!(p >= 0.0f && p < 1.0f)) throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p));
     if (!training || p == 0.0f) return x;
-    const CounterBits mask(rng);
+    const CounterBits bits(rng);
     const uint32_t threshold = static_cast<uint32_t>(std::llround(static_cast<double>(p) * 4294967296.0));
     const float keep_scale = 1.0f / (1.0f - p);
+    // mask(i) / (1 - p): keep_scale for a kept value, 0 for a dropped one
+    auto scale = [bits, threshold, keep_scale](size_t i) {
+        return bits.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f;
+    };
     Tensor y = x.value();
-    float* py = y.ptr();
-    parallel_chunks(y.numel(), [=](size_t begin, size_t end) {
-        MINIGAN_SIMD
-        for (size_t i = begin; i < end; ++i)
-            py[i] *= mask.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f;
-    });
-    return make_result(std::move(y), {x}, [mask, threshold, keep_scale](Node& out) {
-        if (Tensor* dx = parent_grad(out, 0)) {
-            const float* dy = out.grad.ptr();
-            float* pdx = dx->ptr();
-            parallel_chunks(dx->numel(), [=](size_t begin, size_t end) {
-                MINIGAN_SIMD
-                for (size_t i = begin; i < end; ++i)
-                    pdx[i] += dy[i] * (mask.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f);
-            });
-        }
+    for (size_t i = 0; i < y.numel(); ++i) y[i] *= scale(i);
+    return make_result(std::move(y), {x}, [scale](Node& out) {
+        if (Tensor* dx = parent_grad(out, 0))
+            for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += out.grad[i] * scale(i);
     });
 }
 

@@ -1,14 +1,28 @@
-// conv_taps.hpp - the fast road for big convolutions: one GEMM per kernel tap and row, no im2col.
+// fast/conv_taps.hpp - the fast road for big convolutions: one GEMM per kernel tap and row, no im2col.
 //
-// Read im2col.hpp first (the definition); conv.hpp's conv2d and conv_transpose2d call this for big
-// layers. It computes the same numbers (test_conv holds both paths to the naive loops) without the
-// col matrix and without the products with the zero padding.
+// Replaces: the im2col + GEMM bodies of conv2d and conv_transpose2d (conv.hpp), for layers with
+// enough channels (use_tap_gemms). Read im2col.hpp and conv.hpp first: they are the definition.
+// This computes the same numbers (tests/test_fast.cpp holds both to each other and test_conv
+// to the naive loops) without the col matrix and without the products with the zero padding.
 #pragma once
 
-#include "blas.hpp"
-#include "im2col.hpp"
+#include "../blas.hpp"
+#include "../im2col.hpp"
+#include "parallel_chunks.hpp"
 
-namespace minigan {
+namespace minigan::fast {
+
+// Big temporary matrices (the phase images, up to tens of MB) are reused from call to call
+// instead of being allocated and zeroed each time: a fresh buffer that size costs a page fault
+// per 4 KB touched. Each slot is one buffer; an op uses different slots for buffers that are
+// alive at the same time. (thread_local: two threads training two models do not collide.)
+enum ScratchSlot { kTapInput = 0, kTapOutput = 1, kTapWeightGrad = 2, kSlotCount = 3 };
+inline float* scratch(ScratchSlot slot, size_t count) {
+    static thread_local std::vector<float> buffers[kSlotCount];
+    std::vector<float>& b = buffers[slot];
+    if (b.size() < count) b.resize(count);
+    return b.data();
+}
 
 // Take stride 1 first. Tap (u, v) of the kernel reads the input shifted by a constant (dh, dw):
 //     y[o, h, w] += sum_c A_uv[o, c] * x[c, h + dh, w + dw]
@@ -17,13 +31,13 @@ namespace minigan {
 // the batch innermost: then for one tap and one output row h, the valid columns w0..w1 of every
 // image of the batch are one contiguous run of (w1 - w0) * N numbers, in x as in y, and the
 // whole tap-row is one GEMM: Y[:, run] += A_uv * X[:, shifted run]. No col matrix is built, and
-// the products of the kernel with the zero padding (31 % of a 5x5 kernel on a 7x7 image) are
-// never computed.
+// the products of the kernel with the zero padding (about a third of a 5x5 kernel on a 7x7
+// image) are never computed.
 // Stride s: split the big image (conv2d's input, conv_transpose2d's output) into s*s "phases",
 // phase (a, b) = the pixels (s*i + a, s*j + b). Tap (u, v) only meets phase
 // ((u - p) mod s, (v - p) mod s), and there it is a stride-1 shift by floor((u - p) / s):
 // the same GEMMs on the phase images. The backward passes are the same GEMMs transposed.
-// conv_algorithm() picks this path or im2col; test_conv holds both to the naive loops.
+// conv_algorithm() picks this path or the reference's im2col.
 enum class ConvAlgorithm { automatic, im2col, tap_gemm };
 // automatic: tap GEMMs when a tap-row (a row of the small side, times the batch) is long enough
 // (>= 64 numbers) and both channel counts are >= 8, im2col otherwise. With one input or output
@@ -275,4 +289,22 @@ struct TapConv {
     }
 };
 
-}  // namespace minigan
+// conv2d or conv_transpose2d on the tap path: y = the taps' GEMMs (+ bias), and a backward that
+// runs the same GEMMs transposed. parents: x, weight (and bias, if defined). The bias and its
+// gradient are the reference's (im2col.hpp).
+inline Var tap_conv(const TapConv& tc, const Var& x, const Var& weight, const Var& bias, const std::vector<Var>& parents) {
+    std::vector<float> taps;
+    Tensor y = tc.forward(x.value().ptr(), weight.value().ptr(), taps);
+    const size_t plane = y.numel() / (static_cast<size_t>(tc.N) * tc.O);  // output pixels per channel
+    if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), tc.N, tc.O, plane);
+    return make_result(std::move(y), parents, [tc, plane, taps = std::move(taps)](Node& out) {
+        Tensor* dx = parent_grad(out, 0);
+        Tensor* dw = parent_grad(out, 1);
+        tc.backward(out.parents[0]->value.ptr(), taps.data(), out.grad.ptr(), dx ? dx->ptr() : nullptr,
+                    dw ? dw->ptr() : nullptr);
+        if (out.parents.size() > 2)
+            if (Tensor* db = parent_grad(out, 2)) channel_bias_grad(out.grad.ptr(), tc.N, tc.O, plane, db->ptr());
+    });
+}
+
+}  // namespace minigan::fast
