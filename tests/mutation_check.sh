@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/mutation_check.sh - do the tests notice a broken backward formula? (a maintainer's tool,
-# not run in CI; about 7 minutes on 2 cores)
+# not run in CI; about 8 minutes on 2 cores)
 #
 #   bash tests/mutation_check.sh            every mutation below
 #   bash tests/mutation_check.sh bce        only mutations whose name contains "bce"
@@ -10,6 +10,10 @@
 # sign, a dropped term or factor, a wrong index), checks that the sed changed something, builds
 # the named test file(s) against the copy, runs them, and expects a failure. A mutation that
 # survives means a wrong gradient would pass our tests: strengthen the tests.
+# The mutants of include/minigan/ (the reference, what students read) are built with
+# -DMINIGAN_REFERENCE, so the code mutated is the code that runs; the mutants of fast/ (names
+# starting with "fast") are built on the fast path and caught by test_fast, which holds each
+# fast routine to its reference; the OpenCL ones are built on the fast path with the backend.
 # Add a line per new backward formula:  mutate NAME HEADER "TEST FILES" 'SED EXPRESSION'
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +22,7 @@ trap 'rm -rf "$WORK"' EXIT
 CXX=${CXX:-g++}
 CXXFLAGS="-std=c++17 -O1 -fopenmp -w"
 ALL_TESTS="test_tensor test_autograd test_ops test_activations test_blas test_conv test_loss test_optim test_nn"
+FAST_TESTS="test_fast"
 FILTER=${1:-}
 results=()
 survivors=0
@@ -30,7 +35,8 @@ build_and_run() {
   for t in "$@"; do
     # test_opencl, and any test of an "opencl..." mutation (mutate's $name): the OpenCL build,
     # run with every product on the device (MINIGAN_OPENCL_MIN_FLOPS=0 below).
-    local extra=()
+    local extra=(-DMINIGAN_REFERENCE)
+    [[ $t == test_fast || ${name:-} == fast* ]] && extra=()
     [[ $t == test_opencl || ${name:-} == opencl* ]] && extra=(-DMINIGAN_OPENCL -lOpenCL)
     if ! "$CXX" $CXXFLAGS -I"$inc" "$ROOT/tests/$t.cpp" -lopenblas "${extra[@]}" -o "$WORK/$t" 2>"$WORK/$t.build.log"; then
       echo "BUILD FAILED: $t (see below)" >&2; head -5 "$WORK/$t.build.log" >&2; return 200
@@ -65,7 +71,7 @@ mutate() {  # mutate NAME HEADER "TESTS" SED
 }
 
 echo "baseline: the unmodified headers must pass every test"
-if ! build_and_run "$ROOT/include" $ALL_TESTS >/dev/null; then
+if ! build_and_run "$ROOT/include" $ALL_TESTS $FAST_TESTS >/dev/null; then
   echo "the tests fail without any mutation: fix that first"; exit 1
 fi
 
@@ -87,7 +93,7 @@ mutate "concat db (a's part)"   ops.hpp test_ops 's/(\*db)\[o \* b_row + k\] += 
 mutate "narrow dx (no offset)" ops.hpp test_ops 's/(\*dx)\[o \* x_row + skip + k\] += out\.grad/(*dx)[o * x_row + k] += out.grad/'
 
 # ---- activations.hpp ------------------------------------------------------------------------
-mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(px\[i\] > 0\.0f ? 1\.0f : negative_slope)/(px[i] > 0.0f ? 1.0f : 0.0f)/'
+mutate "leaky_relu (slope 0)"  activations.hpp test_activations 's/(x\[i\] > 0\.0f ? 1\.0f : negative_slope)/(x[i] > 0.0f ? 1.0f : 0.0f)/'
 mutate "tanh (1 - y)"          activations.hpp test_activations 's/(1\.0f - y\[i\] \* y\[i\])/(1.0f - y[i])/'
 mutate "sigmoid (drop y)"      activations.hpp test_activations 's/out\.grad\[i\] \* y\[i\] \* (1\.0f - y\[i\])/out.grad[i] * (1.0f - y[i])/'
 
@@ -100,16 +106,16 @@ mutate "linear db (row 0)"     nn/linear.hpp test_nn 's/(\*db)\[j\] += out\.grad
 mutate "im2col products, dW (sign)" conv.hpp "test_conv test_nn" 's/if (trans_col) gemm(false, true, M, R, NP, 1\.0f/if (trans_col) gemm(false, true, M, R, NP, -1.0f/'
 mutate "im2col products, y / dx (sign)" conv.hpp "test_conv test_nn" 's/else gemm(false, false, M, NP, R, 1\.0f/else gemm(false, false, M, NP, R, -1.0f/'
 mutate "col2im product (sign)"  conv.hpp "test_conv test_nn" 's/gemm(true, false, R, NP, K, 1\.0f/gemm(true, false, R, NP, K, -1.0f/'
-mutate "conv2d dW (skipped)"    conv.hpp "test_conv test_nn" 's/gemm_im2col(true, O, dy_cm, x\.ptr(), N, g, 1\.0f, dw->ptr());/;/'
-mutate "conv2d db (sign)"      conv.hpp "test_conv test_nn" '/^inline Var conv2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
-mutate "conv2d dx (skipped)"    conv.hpp "test_conv test_nn" 's/col2im_gemm(O, w\.ptr(), dy_cm, N, g, dx->ptr());/;/'
+mutate "conv2d dW (skipped)"    conv.hpp "test_conv test_nn" 's/gemm_im2col(true, O, dy_cm\.get(), x\.ptr(), N, g, 1\.0f, dw->ptr());/;/'
+mutate "conv bias grad (sign)" im2col.hpp "test_conv test_nn" 's/db\[o\] += static_cast<float>(acc)/db[o] -= static_cast<float>(acc)/'
+mutate "conv bias (dropped)"   im2col.hpp "test_conv test_nn" 's/row\[q\] += bias;/;/'
+mutate "conv2d dx (skipped)"    conv.hpp "test_conv test_nn" 's/col2im_gemm(O, w\.ptr(), dy_cm\.get(), N, g, dx->ptr());/;/'
 mutate "conv2d dx (col2im off by one)" im2col.hpp "test_conv test_nn" 's/dst\[w0 + (j - j0) \* s\] += src\[j\]/dst[w0 + (j - j0) * s] += src[j0]/'
-mutate "convT dW (skipped)"     conv.hpp "test_conv test_nn" 's/gemm_im2col(true, C, x_cm, out\.grad\.ptr(), N, g, 1\.0f, dw->ptr());/;/'
-mutate "convT db (sign)"       conv.hpp "test_conv test_nn" '/^inline Var conv_transpose2d(/,/^}/s/(\*db)\[o\] += static_cast<float>(acc)/(*db)[o] -= static_cast<float>(acc)/'
-mutate "convT dx (stale scratch added)" conv.hpp "test_conv test_nn" 's/gemm_im2col(false, C, w\.ptr(), out\.grad\.ptr(), N, g, 0\.0f, dx_cm);/gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 1.0f, dx_cm);/'
-mutate "tap path dW (sign)"    conv_taps.hpp test_conv 's/gemm(false, true, m1 - m0, K, static_cast<int>(length), 1\.0f,/gemm(false, true, m1 - m0, K, static_cast<int>(length), -1.0f,/'
-mutate "tap path dx (taps not transposed)" conv_taps.hpp test_conv 's/tap_gemms(taps, true, C, O, k \* k, N,/tap_gemms(taps, false, C, O, k * k, N,/'
-mutate "tap path dx (phases overwrite)" conv_taps.hpp test_conv 's/to\[n \* image\] += from\[n\];/to[n * image] = from[n];/'
+mutate "convT dW (skipped)"     conv.hpp "test_conv test_nn" 's/gemm_im2col(true, C, x_cm\.get(), out\.grad\.ptr(), N, g, 1\.0f, dw->ptr());/;/'
+mutate "convT dx (garbage added)" conv.hpp "test_conv test_nn" 's/gemm_im2col(false, C, w\.ptr(), out\.grad\.ptr(), N, g, 0\.0f, dx_cm\.get());/std::fill_n(dx_cm.get(), C * NP, 1.0f); gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 1.0f, dx_cm.get());/'
+mutate "fast: tap path dW (sign)"    fast/conv_taps.hpp test_fast 's/gemm(false, true, m1 - m0, K, static_cast<int>(length), 1\.0f,/gemm(false, true, m1 - m0, K, static_cast<int>(length), -1.0f,/'
+mutate "fast: tap path dx (taps not transposed)" fast/conv_taps.hpp test_fast 's/tap_gemms(taps, true, C, O, k \* k, N,/tap_gemms(taps, false, C, O, k * k, N,/'
+mutate "fast: tap path dx (phases overwrite)" fast/conv_taps.hpp test_fast 's/to\[n \* image\] += from\[n\];/to[n * image] = from[n];/'
 
 # ---- nn/batchnorm.hpp -----------------------------------------------------------------------
 mutate "batch_norm dx train (drop xhat term)" nn/batchnorm.hpp test_nn 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
@@ -119,7 +125,14 @@ mutate "batch_norm dgamma (sum dy)"           nn/batchnorm.hpp test_nn 's/(\*dga
 mutate "batch_norm dbeta (sign)"              nn/batchnorm.hpp test_nn 's/(\*dbeta)\[c\] += static_cast<float>(sum_dy)/(*dbeta)[c] -= static_cast<float>(sum_dy)/'
 
 # ---- nn/layers.hpp --------------------------------------------------------------------------
-mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/pdx\[i\] += dy\[i\] \* (mask\.bits/pdx[i] += dy[i] + 0 * (mask.bits/'
+mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/(\*dx)\[i\] += out\.grad\[i\] \* scale(i)/(*dx)[i] += out.grad[i] + 0 * scale(i)/'
+mutate "fast: batch_norm dx train (drop xhat term)" fast/batchnorm.hpp test_fast 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
+mutate "fast: batch_norm variance (mean of another channel)" fast/batchnorm.hpp test_fast 's/(px\[i\] - pmu\[c - c0\]) \* (px\[i\] - pmu\[c - c0\])/(px[i] - pmu[0]) * (px[i] - pmu[0])/'
+mutate "fast: leaky_relu backward (slope 0)" fast/activations.hpp test_fast 's/(px\[i\] > 0\.0f ? 1\.0f : negative_slope)/(px[i] > 0.0f ? 1.0f : 0.0f)/'
+mutate "fast: tanh (polynomial term dropped)" fast/activations.hpp test_fast 's/1\.33314422036e-1f) \* z/1.33314422036e-1f) * 0/'
+mutate "fast: Adam v (g not squared)" fast/adam.hpp test_fast 's/_mm_mul_ps(_mm_mul_ps(one_b2, gi), gi)/_mm_mul_ps(one_b2, gi)/'
+mutate "fast: stacked D (fake rows start at 0)" fast/stacked_d.hpp test_fast 's/narrow(logits, 0, static_cast<int>(rows_real), /narrow(logits, 0, 0, /'
+mutate "train_step: fakes labelled real" gan/train_step.hpp test_nn 's/bce_with_logits(logits_fake, constant_like(logits_fake, 0\.0f))/bce_with_logits(logits_fake, constant_like(logits_fake, 1.0f))/'
 
 # ---- loss.hpp -------------------------------------------------------------------------------
 mutate "bce dp (drop denominator)" loss.hpp test_loss 's/(\*dp)\[i\] += g \* (p\[i\] - t\[i\]) \/ denom/(*dp)[i] += g * (p[i] - t[i])/'
@@ -147,8 +160,9 @@ fi
 
 # ---- not backward formulas, but numbers the tests also pin down ------------------------------
 mutate "engine: reset leaf grads"  autograd.hpp test_autograd 's/if (!n->is_leaf) n->grad = zeros/n->grad = zeros/'
-mutate "BN running_var biased"     nn/batchnorm.hpp test_nn 's/static_cast<float>(v \* n \/ (n - 1))/static_cast<float>(v)/'
+mutate "BN running_var biased"     nn/batchnorm.hpp test_nn 's/static_cast<float>(var \* n \/ (n - 1))/static_cast<float>(var)/'
 mutate "Adam no bias correction 1" optim.hpp test_optim 's/static_cast<float>(lr \/ bc1)/lr/'
+mutate "Adam v (g not squared)"    optim.hpp test_optim 's/(1\.0f - beta2) \* g\[i\] \* g\[i\]/(1.0f - beta2) * g[i]/'
 mutate "SGD momentum ignored"      optim.hpp test_optim 's/p\[i\] -= lr \* (momentum != 0\.0f ? buf\[i\] : g\[i\])/p[i] -= lr * g[i]/'
 
 echo

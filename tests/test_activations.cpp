@@ -4,7 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include <minigan/minigan.hpp>
+#include <minigan/core.hpp>
 
 #include "gradcheck.hpp"
 

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include <minigan/minigan.hpp>
+#include <minigan/core.hpp>
 
 using namespace minigan;
 using json = nlohmann::json;

@@ -8,7 +8,7 @@
 
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
-#include <minigan/minigan.hpp>
+#include <minigan/core.hpp>
 
 #include "gradcheck.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
-#include <minigan/minigan.hpp>
+#include <minigan/core.hpp>
 
 using namespace minigan;
 

@@ -6,20 +6,23 @@
 // gemm_naive() is the same contract as three plain loops; the tests hold gemm() to it.
 // Compiled with -DMINIGAN_OPENCL, gemm() sends big products to an OpenCL device instead
 // (backend/opencl.hpp): this is the seam between the math and the hardware.
+//
+// Threads (parallel.hpp): with OpenMP, OpenBLAS runs on one thread and a big product is cut
+// into one block of C per OpenMP thread (rows if C is taller than wide, else columns), each
+// block an independent single-threaded SGEMM. Every element of C is computed by one SGEMM over
+// the whole K, so the numbers do not depend on the number of threads.
 #pragma once
 
 #include <string>
 
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "backend/opencl.hpp"  // empty unless compiled with -DMINIGAN_OPENCL
 #include "dispatch.hpp"
 #include "parallel.hpp"
 #include "tensor.hpp"
-
-#ifndef MINIGAN_REFERENCE
-#include "fast/gemm.hpp"  // fast::gemm_split: a big product cut into one block per thread
-#endif
 
 namespace minigan {
 
@@ -63,11 +66,25 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 #endif
     static const bool blas_configured = (configure_blas_threads(num_threads()), true);
     (void)blas_configured;
-#ifndef MINIGAN_REFERENCE
-    if (fast_path() && fast::gemm_split(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-#endif
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha,
-                A, lda, B, ldb, beta, C, ldc);
+    // Cut C into `blocks` pieces of whole 16-row (or 16-column) tiles, one SGEMM each, one per
+    // thread; products under ~4 MFLOP a thread stay in one piece (a fork costs more than it saves).
+    const bool split_rows = M >= N;
+    const int extent = split_rows ? M : N, tiles = (extent + 15) / 16;
+    const double flops = 2.0 * M * N * K;
+    const int blocks = in_parallel_region() ? 1 : std::max(1, std::min({num_threads(), tiles, static_cast<int>(flops / 4e6)}));
+    auto sgemm_block = [&](int b) {  // block b of `blocks`: C[m0 : m0+m, n0 : n0+n]
+        const int first = std::min(extent, tiles * b / blocks * 16), last = std::min(extent, tiles * (b + 1) / blocks * 16);
+        const int m0 = split_rows ? first : 0, m = split_rows ? last - first : M;
+        const int n0 = split_rows ? 0 : first, n = split_rows ? N : last - first;
+        const float* a = A + (trans_a ? static_cast<size_t>(m0) : static_cast<size_t>(m0) * lda);
+        const float* b_block = B + (trans_b ? static_cast<size_t>(n0) * ldb : static_cast<size_t>(n0));
+        if (m > 0 && n > 0)
+            cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K,
+                        alpha, a, lda, b_block, ldb, beta, C + static_cast<size_t>(m0) * ldc + n0, ldc);
+    };
+    if (blocks == 1) return sgemm_block(0);
+    MINIGAN_PARALLEL_FOR
+    for (int b = 0; b < blocks; ++b) sgemm_block(b);
 }
 
 // One line for the top of every program's log: which path and which parallel paths are active.
@@ -82,7 +99,7 @@ inline std::string runtime_summary() {
     int p = openblas_get_parallel();
     s += "; BLAS: " + std::string(openblas_get_config()) + " (" + (p >= 0 && p <= 2 ? kinds[p] : "?") + " build";
 #ifdef _OPENMP
-    s += fast_path() ? ", 1 thread per call, big GEMMs split over the OpenMP threads)" : ", 1 thread per call)";
+    s += ", 1 thread per call, big GEMMs split over the OpenMP threads)";
 #else
     s += ", " + std::to_string(openblas_get_num_threads()) + " threads)";
 #endif

@@ -8,8 +8,10 @@
 //     backward:        dW += x * im2col(dy)^T        dx += W * im2col(dy)
 // The naive loops at the end are the same definitions as plain sums; test_conv holds the GEMM
 // forms to them. On the fast path big layers take fast/conv_taps.hpp instead (the dispatch
-// point at the top of each op).
+// point at the top of each op). The work matrices are allocated per call (work_buffer() below).
 #pragma once
+
+#include <memory>
 
 #include "blas.hpp"
 #include "dispatch.hpp"
@@ -37,6 +39,10 @@ inline opencl::Patches device_patches(const ConvGeometry& g, int N) {
 }
 #endif
 
+// A work matrix of n floats, not initialised: each one below is entirely written (by im2col, or by
+// a GEMM with beta = 0) before it is read, so zeroing it first would be wasted work.
+inline std::unique_ptr<float[]> work_buffer(size_t n) { return std::unique_ptr<float[]>(new float[n]); }
+
 inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, int N, const ConvGeometry& g, float beta,
                         float* C) {
     const int R = g.patch_size(), NP = N * g.positions();
@@ -46,10 +52,10 @@ inline void gemm_im2col(bool trans_col, int M, const float* A, const float* x, i
         return;
     }
 #endif
-    std::vector<float> col(static_cast<size_t>(R) * NP);  // im2col(x): (R, N*P)
-    batch_im2col(x, N, g, col.data());
-    if (trans_col) gemm(false, true, M, R, NP, 1.0f, A, NP, col.data(), NP, beta, C, R);
-    else gemm(false, false, M, NP, R, 1.0f, A, R, col.data(), NP, beta, C, NP);
+    auto col = work_buffer(static_cast<size_t>(R) * NP);  // im2col(x): (R, N*P)
+    batch_im2col(x, N, g, col.get());
+    if (trans_col) gemm(false, true, M, R, NP, 1.0f, A, NP, col.get(), NP, beta, C, R);
+    else gemm(false, false, M, NP, R, 1.0f, A, R, col.get(), NP, beta, C, NP);
 }
 
 inline void col2im_gemm(int K, const float* A, const float* B, int N, const ConvGeometry& g, float* image) {
@@ -60,9 +66,9 @@ inline void col2im_gemm(int K, const float* A, const float* B, int N, const Conv
         return;
     }
 #endif
-    std::vector<float> col(static_cast<size_t>(R) * NP);  // (R, N*P) = A^T (R, K) * B (K, N*P)
-    gemm(true, false, R, NP, K, 1.0f, A, R, B, NP, 0.0f, col.data(), NP);
-    batch_col2im(col.data(), N, g, image);
+    auto col = work_buffer(static_cast<size_t>(R) * NP);  // (R, N*P) = A^T (R, K) * B (K, N*P)
+    gemm(true, false, R, NP, K, 1.0f, A, R, B, NP, 0.0f, col.get(), NP);
+    batch_col2im(col.get(), N, g, image);
 }
 
 // ---- conv2d ----------------------------------------------------------------------------
@@ -83,25 +89,25 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
 #endif
     const int P = g.positions();  // R = g.patch_size() rows of im2col(x)
     const size_t NP = static_cast<size_t>(N) * P;
-    std::vector<float> y_cm(O * NP);                    // Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
-    gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm.data());
+    auto y_cm = work_buffer(O * NP);                // Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
+    gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm.get());
     Tensor y({N, O, g.out_h, g.out_w});                 // (O, N, P) -> (N, O, P)
-    channel_major_to_batch_major(y_cm.data(), N, O, P, y.ptr());
+    channel_major_to_batch_major(y_cm.get(), N, O, P, y.ptr());
     if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), N, O, P);
     // Backward needs x and weight (kept as parents) and the geometry; im2col(x) is rebuilt from
     // x rather than kept, which saves memory (tens of MB per layer at batch 64).
     return make_result(std::move(y), parents, [g, N, O, P, NP](Node& out) {
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
-        std::vector<float> dy_cm(O * NP);              // dY (O, N*P): dy in channel-major layout
-        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm.data());
+        auto dy_cm = work_buffer(O * NP);          // dY (O, N*P): dy in channel-major layout
+        batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm.get());
         if (Tensor* dw = parent_grad(out, 1))          // dW (O, R) += dY (O, N*P) * im2col(x)^T (N*P, R)
-            gemm_im2col(true, O, dy_cm.data(), x.ptr(), N, g, 1.0f, dw->ptr());
+            gemm_im2col(true, O, dy_cm.get(), x.ptr(), N, g, 1.0f, dw->ptr());
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and positions of dy
                 channel_bias_grad(out.grad.ptr(), N, O, P, db->ptr());
         if (Tensor* dx = parent_grad(out, 0))          // dx += col2im(W^T (R, O) * dY (O, N*P))
-            col2im_gemm(O, w.ptr(), dy_cm.data(), N, g, dx->ptr());
+            col2im_gemm(O, w.ptr(), dy_cm.get(), N, g, dx->ptr());
     });
 }
 
@@ -137,25 +143,25 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
 #endif
     const int P = H * W;  // R = g.patch_size() = O*k*k rows of the columns
     const size_t NP = static_cast<size_t>(N) * P;
-    std::vector<float> x_cm(C * NP);                   // x in channel-major layout (C, N*H*W)
-    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm.data());
+    auto x_cm = work_buffer(C * NP);               // x in channel-major layout (C, N*H*W)
+    batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm.get());
     Tensor y({N, O, Ho, Wo});                          // y = col2im(W^T (R, C) * x (C, N*P))
-    col2im_gemm(C, weight.value().ptr(), x_cm.data(), N, g, y.ptr());
+    col2im_gemm(C, weight.value().ptr(), x_cm.get(), N, g, y.ptr());
     if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), N, O, static_cast<size_t>(Ho) * Wo);
     return make_result(std::move(y), parents, [g, N, C, O, P, NP](Node& out) {
         const Tensor& w = out.parents[1]->value;       // below, im2col(dy): the (O*k*k, N*P) patches of dy
         if (Tensor* dw = parent_grad(out, 1)) {        // dW (C, R) += x (C, N*P) * im2col(dy)^T (N*P, R)
-            std::vector<float> x_cm(C * NP);
-            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm.data());
-            gemm_im2col(true, C, x_cm.data(), out.grad.ptr(), N, g, 1.0f, dw->ptr());
+            auto x_cm = work_buffer(C * NP);
+            batch_major_to_channel_major(out.parents[0]->value.ptr(), N, C, P, x_cm.get());
+            gemm_im2col(true, C, x_cm.get(), out.grad.ptr(), N, g, 1.0f, dw->ptr());
         }
         if (out.parents.size() > 2)
             if (Tensor* db = parent_grad(out, 2))      // db[o] += sum over n and y's pixels of dy
                 channel_bias_grad(out.grad.ptr(), N, O, static_cast<size_t>(g.height) * g.width, db->ptr());
         if (Tensor* dx = parent_grad(out, 0)) {        // dx (C, N*P) = W (C, R) * im2col(dy) (R, N*P)
-            std::vector<float> dx_cm(C * NP);
-            gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 0.0f, dx_cm.data());
-            add_channel_major_to_batch_major(dx_cm.data(), N, C, P, dx->ptr());
+            auto dx_cm = work_buffer(C * NP);
+            gemm_im2col(false, C, w.ptr(), out.grad.ptr(), N, g, 0.0f, dx_cm.get());
+            add_channel_major_to_batch_major(dx_cm.get(), N, C, P, dx->ptr());
         }
     });
 }

@@ -27,23 +27,7 @@
 //   optG.zero_grad(); g_loss.backward(); optG.step();
 #pragma once
 
-#include "tensor.hpp"
-#include "dispatch.hpp"
-#include "autograd.hpp"
-#include "parallel.hpp"
-#include "blas.hpp"
-#include "ops.hpp"
-#include "activations.hpp"
-#include "im2col.hpp"
-#include "conv.hpp"
-#include "loss.hpp"
-#include "nn/module.hpp"
-#include "nn/linear.hpp"
-#include "nn/conv_layers.hpp"
-#include "nn/batchnorm.hpp"
-#include "nn/layers.hpp"
-#include "nn/init.hpp"
-#include "optim.hpp"
+#include "core.hpp"  // tensor.hpp through optim.hpp: the engine
 
 #include "gan/train_step.hpp"
 #include "gan/models.hpp"
