@@ -24,7 +24,6 @@
 //   queries/s, timings): gan/anomaly_report.hpp writes them.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include <minigan/gan/anogan.hpp>
 #include <minigan/gan/anomaly_report.hpp>
@@ -101,8 +100,7 @@ int main(int argc, char** argv) {
         const Tensor fixed_z = randn({64, latent}, sample_rng);
         for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
             batches.start_epoch(epoch);
-            io::ProgressBar bar("GAN epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                                batches.batches_per_epoch(), batch);
+            io::ProgressBar bar("GAN " + gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
             G->train();
             D->train();
             Tensor images;

@@ -98,8 +98,7 @@ int main(int argc, char** argv) {
             // ---- training loop -------------------------------------------------------------
             for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
                 batches.start_epoch(epoch);
-                io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                                    batches.batches_per_epoch(), batch);
+                io::ProgressBar bar(gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
                 G->train();
                 D->train();
                 Tensor images;

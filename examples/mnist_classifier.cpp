@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
         double seconds = 0.0, test_accuracy = 0.0;
         for (int epoch = 0; epoch < epochs; ++epoch) {
             batches.start_epoch(epoch);
-            io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                                batches.batches_per_epoch(), batch);
+            io::ProgressBar bar(gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
             net->train();
             Tensor images;
             std::vector<int> labels;

@@ -152,6 +152,11 @@ inline void resume_if_asked(io::Cli& cli, TrainingRun& run, nn::Module& G, nn::M
 
 // ---- inside the loop --------------------------------------------------------------------
 
+// The progress bar's label in epoch `epoch` (counting from 0) of `epochs`: "epoch 3/8".
+inline std::string epoch_label(int epoch, int epochs) {
+    return "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs);
+}
+
 // What the progress bar shows after a step: both losses, D(x) and D(G(z)).
 inline std::string step_line(const StepStats& s) {
     char line[160];
