@@ -7,7 +7,7 @@
 // runs/dcgan/samples/epoch_NNN.png from the same 64 latent vectors, so you watch the same
 // "people" learn to write; also progress.gif, losses.png, metrics.csv and checkpoints.
 // --width 1 --d-width 1 is the reference model of the TensorFlow DCGAN tutorial. The defaults are
-// a demo that takes about four minutes on two cores: G at width 0.25 (a quarter of the
+// a short demo for a two-core laptop: G at width 0.25 (a quarter of the
 // channels), D at width 0.75 judging pairs of images (--pack 2, PacGAN), batches of 32, 8 epochs,
 // Adam lr 5e-4 for both, no dropout in D, samples from an average of G's weights (--ema);
 // docs/results.md measures each choice with examples/evaluate. The tutorial's recipe:
@@ -23,7 +23,7 @@ using namespace minigan;
 
 int main(int argc, char** argv) {
     io::Cli cli("02_dcgan", "Train a DCGAN and write sample grids, loss curves and checkpoints.");
-    gan::add_gan_flags(cli, /*epochs*/ 8, /*batch*/ 32, /*lr*/ 5e-4);  // one epoch: ~30 s on two idle cores
+    gan::add_gan_flags(cli, /*epochs*/ 8, /*batch*/ 32, /*lr*/ 5e-4);  // the demo recipe (top of this file)
     cli.option("--width", 0.25, "channel multiplier of G (and of D when --d-width is 0): 1 = the reference DCGAN");
     cli.option("--d-width", 0.75, "channel multiplier of D (0 = the same as --width): a stronger D teaches G more per step");
     cli.option("--pack", 2, "D judges this many images at once (PacGAN: counters dropped classes; 1 = one by one)");

@@ -17,8 +17,8 @@
 // z is left with everything y does not say: slant, stroke width, style. The sample grid shows
 // it: row c is class c, and column j uses the same z in every row, so a column is one
 // "handwriting" writing all ten digits. The defaults are 02_dcgan's demo recipe (D without
-// dropout at twice G's learning rate, weight average) for 8 epochs: 98% of the samples are
-// classified as the class asked for (docs/results.md).
+// dropout at twice G's learning rate, weight average) for 8 epochs; docs/results.md measures
+// how often the samples are of the class asked for.
 //
 // Every epoch writes runs/conditional/samples/epoch_NNN.png (10 rows x 8), progress.gif,
 // losses.png, metrics.csv, checkpoints and run.json; with --ema (on by default, as in
@@ -39,7 +39,7 @@ constexpr uint32_t sample_seed = 12345;  // the fixed latent vectors of the grid
 
 int main(int argc, char** argv) {
     io::Cli cli("04_conditional_gan", "Train a class-conditional DCGAN; draw any class on request.");
-    gan::add_gan_flags(cli, /*epochs*/ 8, /*batch*/ 64, /*lr*/ 5e-4);  // one epoch: under a minute on two cores
+    gan::add_gan_flags(cli, /*epochs*/ 8, /*batch*/ 64, /*lr*/ 5e-4);  // 02_dcgan's demo recipe
     cli.option("--width", 0.25, "channel multiplier: 1 = the reference DCGAN, 0.25 = fast demo");
     gan::add_demo_flags(cli, /*lr_d*/ 1e-3);         // --lr-d --d-dropout --ema
     gan::add_run_flags(cli, "runs/conditional");     // --seed --threads --out --data --limit

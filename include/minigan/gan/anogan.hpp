@@ -275,8 +275,8 @@ inline float relative_residual(const float* x, const float* g, size_t n) {
 }
 
 // Encode, redraw and score every image of `images` (N, 1, H, W), `batch` at a time, without a
-// graph. Batches of ~100 were the fastest measured (larger ones no longer fit the caches:
-// 1,000 vs 630 queries/s on one core at width 0.25).
+// graph. A batch of ~100 keeps each layer's activations small enough for the caches
+// (docs/anomaly-detection.md, "Speed").
 inline EncodedQueries encode_queries(nn::Module& G, nn::Sequential& D, nn::Module& E, size_t feature_layers,
                                      const Tensor& images, float kappa = 1.0f, int batch = 100) {
     if (images.dim() != 4 || images.shape[0] < 1)

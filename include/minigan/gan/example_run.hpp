@@ -145,7 +145,7 @@ inline void resume_if_asked(io::Cli& cli, TrainingRun& run, nn::Module& G, nn::M
         return;
     }
     std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-    // An older checkpoint without an average: it starts again from G.
+    // A checkpoint without an average (made with --ema 0): the average starts again from G.
     if (average && average->on() && !average->restore(run))
         std::printf("the checkpoint holds no weight average: --ema starts again from G\n");
 }

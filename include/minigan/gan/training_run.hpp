@@ -239,8 +239,8 @@ private:
 
 // --ema (gan/ema.hpp): G's weight average travels in the checkpoint, under "avg." names, so a
 // resumed run goes on averaging exactly where it stopped. Call store_average() before
-// end_epoch(); restore_average() after a successful resume() (false: an older checkpoint
-// without an average, which then starts again from G).
+// end_epoch(); restore_average() after a successful resume() (false: a checkpoint without
+// an average, made with --ema 0; the average then starts again from G).
 inline void store_average(TrainingRun& run, const WeightAverage& average) {
     run.extra.clear();
     TrainingRun::append_prefixed(run.extra, "avg.", average.state());
