@@ -124,9 +124,9 @@ int main(int argc, char** argv) {
         eopt.kappa = kappa, eopt.feature_layers = static_cast<size_t>(feature_layer), eopt.seed = seed;
         const std::string encoder_path = out + "/encoder.safetensors";
         // The encoder belongs to one GAN and one recipe: reuse it only if both are unchanged.
-        const std::string recipe = "gan_step=" + std::to_string(run.state.step) + " epochs=" + std::to_string(encoder_epochs) +
-                                   " lr=" + cli.text("--encoder-lr") + " kappa=" + cli.text("--kappa") +
-                                   " layer=" + std::to_string(feature_layer);
+        const std::string recipe = "gan_step=" + std::to_string(run.state.step) + " epochs=" +
+                                   std::to_string(encoder_epochs) + " lr=" + cli.text("--encoder-lr") +
+                                   " kappa=" + cli.text("--kappa") + " layer=" + std::to_string(feature_layer);
         if (!gan_trained_now && gan::load_encoder(encoder_path, recipe, *E, report.encoder_seconds)) {
             std::printf("loaded the encoder of %s\n", encoder_path.c_str());
         } else {

@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
         if (digit >= 0) {
             Rng digit_rng(sample_seed + 1 + digit);
             Var z(randn({64, latent}, digit_rng));
-            const Tensor samples = gan::sample(average.sampler(*G), gan::generator_input(z, std::vector<int>(64, digit), classes));
+            const Tensor samples =
+                gan::sample(average.sampler(*G), gan::generator_input(z, std::vector<int>(64, digit), classes));
             const std::string path = run.dir() + "/digit_" + std::to_string(digit) + ".png";
             io::save_image_grid(path, samples, 8);
             std::printf("wrote %s: 64 samples of class %d\n", path.c_str(), digit);

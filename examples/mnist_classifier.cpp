@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
     cli.option("--epochs", 4, "passes over the training set");
     cli.option("--batch", 128, "images per step");
     cli.option("--lr", 2e-3, "Adam learning rate of the first epoch; it halves every epoch after");
-    gan::add_run_flags(cli, "", "output folder (default: runs/classifier-<dataset>)");  // --seed --threads --out --data --limit
+    // --seed --threads --out --data --limit
+    gan::add_run_flags(cli, "", "output folder (default: runs/classifier-<dataset>)");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch");
