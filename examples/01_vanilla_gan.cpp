@@ -35,10 +35,8 @@
 // plus progress.gif, losses.png, metrics.csv, checkpoints and run.json (see --resume).
 #include <cstdio>
 
-#include <minigan/data/dataset.hpp>
+#include <minigan/gan/example_run.hpp>
 #include <minigan/gan/models.hpp>
-#include <minigan/gan/training_run.hpp>
-#include <minigan/io/cli.hpp>
 #include <minigan/io/progress.hpp>
 #include <minigan/minigan.hpp>
 
@@ -46,19 +44,9 @@ using namespace minigan;
 
 int main(int argc, char** argv) {
     io::Cli cli("01_vanilla_gan", "Train an MLP GAN and write sample grids, loss curves and checkpoints.");
-    cli.option("--dataset", "mnist", "training images");
-    cli.choices("--dataset", {"mnist", "fashion"});
-    cli.option("--epochs", 5, "passes over the training set (5: recognisable, noisy digits; more: cleaner)");
-    cli.option("--batch", 64, "images per step (for D: this many real and this many fake)");
+    gan::add_gan_flags(cli, /*epochs*/ 5, /*batch*/ 64, /*lr*/ 2e-4);  // 5 epochs: recognisable, noisy digits
     cli.option("--width", 1.0, "hidden-layer multiplier: 1 = the reference MLPs (256-512-1024)");
-    cli.option("--latent", 100, "size of the random vector z that G turns into an image");
-    cli.option("--lr", 2e-4, "Adam learning rate for both networks");
-    cli.option("--beta1", 0.5, "Adam beta1 (0.5 as in the DCGAN paper; 0.9 oscillates more)");
-    cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
-    cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
-    cli.option("--out", "runs/vanilla", "output folder");
-    cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
-    cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    gan::add_run_flags(cli, "runs/vanilla");  // --seed --threads --out --data --limit
     cli.flag("--resume", "continue the run in --out from its last checkpoint");
     cli.finish(argc, argv);
 
@@ -66,25 +54,20 @@ int main(int argc, char** argv) {
     const float width = static_cast<float>(cli.number("--width"));
     if (epochs < 1 || batch < 1 || latent < 1 || width <= 0.0f || width > 4.0f)
         cli.fail("need --epochs >= 1, --batch >= 1, --latent >= 1, 0 < --width <= 4");
-    if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
-    manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
-    std::printf("minigan 01_vanilla_gan: %s\n", runtime_summary().c_str());
+    gan::start_program(cli);  // --threads, --seed, and the first line
 
     constexpr int pixels = 28 * 28;  // an MLP sees an image as one row of 784 numbers
 
     try {
         // ---- data: images scaled to [-1, 1], the range of G's tanh output ----------------------
-        data::Dataset train = data::load_dataset(cli.text("--dataset"), "train", cli.text("--data"));
-        if (cli.integer("--limit") > 0) train = data::subset(train, cli.integer("--limit"));
+        data::Dataset train = gan::load_training_set(cli);
         data::Batcher batches(train, batch, static_cast<uint32_t>(cli.integer("--seed")));
-        std::printf("data: %zu %s training images, %d batches of %d per epoch\n", train.size(),
-                    cli.text("--dataset").c_str(), batches.batches_per_epoch(), batch);
+        gan::print_data(cli, train, batches);
 
         // ---- models and optimizers: separate Adams, so D's step never moves G --------------------
         auto G = gan::vanilla_generator(latent, width, pixels);   // z (N, latent) -> (N, 784)
         auto D = gan::vanilla_discriminator(width, pixels);        // (N, 784) -> logit (N, 1)
-        std::printf("G: %zu parameters\n%sD: %zu parameters\n%s", G->parameter_count(), G->summary().c_str(),
-                    D->parameter_count(), D->summary().c_str());
+        gan::print_models(*G, *D);
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f);
         optim::Adam optD(D->parameters(), lr, beta1, 0.999f);
@@ -97,49 +80,32 @@ int main(int argc, char** argv) {
         Json config = cli.values();
         config["model"] = "vanilla";
         gan::TrainingRun run(cli.text("--out"), config);
-        if (cli.is_set("--resume")) {
-            if (run.resume(*G, *D, optG, optD))
-                std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);
-            else
-                std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
-        }
+        gan::resume_if_asked(cli, run, *G, *D, optG, optD);
 
         // ---- training loop -----------------------------------------------------------------
         for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
             batches.start_epoch(epoch);
-            io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                                batches.batches_per_epoch(), batch);
+            io::ProgressBar bar(gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
             G->train();
             D->train();
             Tensor images;
             std::vector<int> labels;  // unused: a GAN learns without labels
-            gan::StepStats s{};
             for (int b = 0; b < batches.batches_per_epoch(); ++b) {
                 batches.next(images, labels);
                 double t0 = bar.seconds();
                 Var real(images.reshaped({batch, pixels}));  // (N, 1, 28, 28) -> (N, 784)
                 Var z(randn({batch, latent}));
-                s = gan::train_step(*G, *D, optG, optD, real, z);
+                gan::StepStats s = gan::train_step(*G, *D, optG, optD, real, z);
                 run.state.seconds += bar.seconds() - t0;
                 run.log_step(s);
-                char line[160];
-                std::snprintf(line, sizeof line, "d_loss %.3f g_loss %.3f D(x) %.2f D(G(z)) %.2f", s.d_loss, s.g_loss,
-                              s.d_real, s.d_fake);
-                bar.update(b + 1, line);
+                bar.update(b + 1, gan::step_line(s));
             }
-            // Samples: G has no Dropout or BatchNorm, but eval() is the habit that keeps that true.
-            G->eval();
-            Tensor samples;
-            {
-                NoGrad no_grad;
-                samples = (*G)(Var(fixed_z)).value().reshaped({64, 1, 28, 28});  // rows of 784 -> images
-            }
+            // Samples: G has no Dropout or BatchNorm, but eval mode is the habit that keeps that true.
+            const Tensor samples = gan::sample(*G, Var(fixed_z)).reshaped({64, 1, 28, 28});  // rows of 784 -> images
             run.end_epoch(*G, *D, optG, optD, samples);
-            bar.finish("-> " + run.dir() + "/samples/epoch_" + std::string(epoch + 1 < 10 ? "00" : "0") +
-                       std::to_string(epoch + 1) + ".png");
+            bar.finish("-> " + run.sample_path(run.state.epoch));
         }
-        std::printf("done: %d epochs, %ld steps, %.0f s of training. Look at %s/samples/ and %s/progress.gif\n",
-                    run.state.epoch, run.state.step, run.state.seconds, run.dir().c_str(), run.dir().c_str());
+        gan::print_done(run);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "01_vanilla_gan: error: %s\n", e.what());
         return 1;

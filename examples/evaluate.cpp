@@ -17,8 +17,8 @@
 #include <minigan/data/dataset.hpp>
 #include <minigan/eval/quality.hpp>
 #include <minigan/gan/conditional.hpp>
+#include <minigan/gan/example_run.hpp>
 #include <minigan/gan/models.hpp>
-#include <minigan/io/cli.hpp>
 #include <minigan/io/image_grid.hpp>
 #include <minigan/io/safetensors.hpp>
 #include <minigan/minigan.hpp>
@@ -173,8 +173,7 @@ int main(int argc, char** argv) {
     cli.finish(argc, argv);
     const int samples = cli.integer("--samples");
     if (samples < 2) cli.fail("need --samples >= 2 (a covariance needs two images)");
-    if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
-    std::printf("minigan evaluate: %s\n", runtime_summary().c_str());
+    gan::start_program(cli);  // --threads (and --seed, which only the latent vectors use), the first line
 
     try {
         // ---- the run: its config rebuilds the generator, then its weights are loaded --------------

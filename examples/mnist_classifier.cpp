@@ -13,7 +13,7 @@
 
 #include <minigan/data/dataset.hpp>
 #include <minigan/eval/classifier.hpp>
-#include <minigan/io/cli.hpp>
+#include <minigan/gan/example_run.hpp>
 #include <minigan/io/progress.hpp>
 #include <minigan/io/safetensors.hpp>
 #include <minigan/minigan.hpp>
@@ -27,11 +27,8 @@ int main(int argc, char** argv) {
     cli.option("--epochs", 4, "passes over the training set");
     cli.option("--batch", 128, "images per step");
     cli.option("--lr", 2e-3, "Adam learning rate of the first epoch; it halves every epoch after");
-    cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
-    cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
-    cli.option("--out", "", "output folder (default: runs/classifier-<dataset>)");
-    cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
-    cli.option("--limit", 0, "use only the first N training images (0 = all): quick experiments");
+    // --seed --threads --out --data --limit
+    gan::add_run_flags(cli, "", "output folder (default: runs/classifier-<dataset>)");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch");
@@ -39,15 +36,12 @@ int main(int argc, char** argv) {
     const std::string out = cli.text("--out").empty() ? "runs/classifier-" + dataset : cli.text("--out");
     if (epochs < 1 || batch < 2 || cli.number("--lr") <= 0 || cli.integer("--limit") < 0)
         cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --lr > 0, --limit >= 0");
-    if (cli.integer("--threads") > 0) set_num_threads(cli.integer("--threads"));
-    manual_seed(static_cast<uint32_t>(cli.integer("--seed")));
-    std::printf("minigan mnist_classifier: %s\n", runtime_summary().c_str());
+    gan::start_program(cli);  // --threads, --seed, and the first line
 
     try {
         // ---- data: the same [-1, 1] scaling as the GANs' images, so generated samples fit ------
-        data::Dataset train = data::load_dataset(dataset, "train", cli.text("--data"));
+        data::Dataset train = gan::load_training_set(cli);
         const data::Dataset test = data::load_dataset(dataset, "test", cli.text("--data"));
-        if (cli.integer("--limit") > 0) train = data::subset(train, cli.integer("--limit"));
         data::Batcher batches(train, batch, static_cast<uint32_t>(cli.integer("--seed")));
         std::printf("data: %zu %s training images (%d batches of %d), %zu test images\n", train.size(),
                     dataset.c_str(), batches.batches_per_epoch(), batch, test.size());
@@ -61,8 +55,7 @@ int main(int argc, char** argv) {
         double seconds = 0.0, test_accuracy = 0.0;
         for (int epoch = 0; epoch < epochs; ++epoch) {
             batches.start_epoch(epoch);
-            io::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                                batches.batches_per_epoch(), batch);
+            io::ProgressBar bar(gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
             net->train();
             Tensor images;
             std::vector<int> labels;

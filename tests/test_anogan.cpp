@@ -97,6 +97,30 @@ TEST_CASE("anogan_loss and izif_score follow their formulas") {
     CHECK(gan::izif_scores(*G, *D, *E, 6, x, 2.0f) == encoded.izif);
 }
 
+TEST_CASE("latent_search_batches: the searches of its batches, put together") {
+    manual_seed(3);
+    auto G = gan::dcgan_generator(kLatent, kWidth);
+    auto D = gan::dcgan_discriminator(kWidth);
+    Rng rng(6);
+    const Tensor x = rand_uniform({5, 1, 28, 28}, -1.0f, 1.0f, rng);
+    gan::LatentSearchOptions opt;
+    opt.steps = 3;
+    opt.seed = 10;
+    std::vector<size_t> reported;
+    const auto all = gan::latent_search_batches(*G, *D, x, kLatent, opt, 2,
+                                                [&](size_t done, const gan::LatentSearchResult&) { reported.push_back(done); });
+    CHECK(reported == std::vector<size_t>{2, 4, 5});
+    REQUIRE(all.scores.size() == 5);
+    CHECK(all.z.shape == Shape{5, kLatent});
+    CHECK(all.generated.shape == x.shape);
+    // The last batch (query 4 alone) is latent_search on that query with seed 10 + 4.
+    opt.seed = 14;
+    const auto last = gan::latent_search(*G, *D, data::image_range(data::Dataset{x, {0, 0, 0, 0, 0}}, 4, 1), kLatent, opt);
+    CHECK(all.scores[4] == last.scores[0]);
+    for (int i = 0; i < kLatent; ++i) CHECK(all.z[static_cast<size_t>(4 * kLatent + i)] == last.z[static_cast<size_t>(i)]);
+    CHECK(all.generated[4 * 784 + 300] == last.generated[300]);
+}
+
 TEST_CASE("relative residual by hand") {
     const float x[4] = {1, 1, -1, -1}, same[4] = {1, 1, -1, -1}, disjoint[4] = {-1, -1, 1, 1}, half[4] = {0, 0, -1, -1};
     CHECK(gan::relative_residual(x, same, 4) == 0.0f);
@@ -105,23 +129,42 @@ TEST_CASE("relative residual by hand") {
 }
 
 TEST_CASE("LatentGaussian: Mahalanobis distance by hand") {
-    // Codes (1, 1), (-1, -1), (0.5, -0.5), (-0.5, 0.5): mean 0, covariance (divided by N = 4)
-    //   [[0.625, 0.375], [0.375, 0.625]], determinant 0.25, inverse [[2.5, -1.5], [-1.5, 2.5]].
+    // Codes (1, 1), (-1, -1), (0.5, -0.5), (-0.5, 0.5): mean 0; the sum of the outer products is
+    //   [[2.5, 1.5], [1.5, 2.5]], the unbiased covariance (divided by N - 1 = 3)
+    //   [[5/6, 1/2], [1/2, 5/6]], determinant 4/9, inverse [[1.875, -1.125], [-1.125, 1.875]].
     const Tensor codes({4, 2}, std::vector<float>{1, 1, -1, -1, 0.5f, -0.5f, -0.5f, 0.5f});
     auto g = gan::LatentGaussian::fit(codes, 0.0);
     const float a[2] = {1, 0}, b[2] = {1, 1}, c[2] = {1, -1};
-    CHECK(g.mahalanobis(a) == doctest::Approx(2.5));  // 2.5
-    CHECK(g.mahalanobis(b) == doctest::Approx(2.0));  // 2.5 - 1.5 - 1.5 + 2.5: along the spread, near
-    CHECK(g.mahalanobis(c) == doctest::Approx(8.0));  // 2.5 + 1.5 + 1.5 + 2.5: across it, far
-    CHECK(g.mahalanobis(Tensor({2, 2}, std::vector<float>{1, 1, 1, -1})) == std::vector<float>{2.0f, 8.0f});
-    // A ridge keeps a direction without spread invertible: all codes on the line y = 0.
+    CHECK(g.mahalanobis(a) == doctest::Approx(1.875));  // 1.875
+    CHECK(g.mahalanobis(b) == doctest::Approx(1.5));    // 1.875 - 1.125 - 1.125 + 1.875: along the spread, near
+    CHECK(g.mahalanobis(c) == doctest::Approx(6.0));    // 1.875 + 1.125 + 1.125 + 1.875: across it, far
+    CHECK(g.mahalanobis(Tensor({2, 2}, std::vector<float>{1, 1, 1, -1})) == std::vector<float>{1.5f, 6.0f});
+    // A ridge keeps a direction without spread invertible: all codes on the line y = 0
+    // (x: 1, -1, 0, variance 2 / (3 - 1) = 1).
     const Tensor flat({3, 2}, std::vector<float>{1, 0, -1, 0, 0, 0});
     CHECK_THROWS_AS(gan::LatentGaussian::fit(flat, 0.0), std::runtime_error);
-    CHECK(gan::LatentGaussian::fit(flat, 1e-3).mahalanobis(a) == doctest::Approx(1.0 / (2.0 / 3.0 + 1e-3)));
+    CHECK(gan::LatentGaussian::fit(flat, 1e-3).mahalanobis(a) == doctest::Approx(1.0 / (1.0 + 1e-3)));
     CHECK_THROWS_AS(g.mahalanobis(Tensor({1, 3})), std::invalid_argument);
 
     auto s = gan::Standardizer::fit({1, 3});  // mean 2, sd 1
     CHECK(s(4.0f) == doctest::Approx(2.0));
+}
+
+TEST_CASE("LatentGaussian is eval::fit_gaussian's Gaussian: L L^T = its covariance + ridge I") {
+    Rng rng(5);
+    Tensor codes = randn({50, 4}, rng);
+    for (size_t i = 0; i < codes.numel(); i += 4) codes[i + 1] += 0.7f * codes[i];  // correlated columns
+    const double ridge = 1e-3;
+    const auto g = gan::LatentGaussian::fit(codes, ridge);
+    const eval::Gaussian fitted = eval::fit_gaussian(codes);
+    for (int i = 0; i < 4; ++i) {
+        CHECK(g.mean[static_cast<size_t>(i)] == doctest::Approx(fitted.mean[static_cast<size_t>(i)]));
+        for (int j = 0; j < 4; ++j) {
+            double llt = 0.0;
+            for (int k = 0; k < 4; ++k) llt += g.L[static_cast<size_t>(i * 4 + k)] * g.L[static_cast<size_t>(j * 4 + k)];
+            CHECK(llt == doctest::Approx(fitted.cov(i, j) + (i == j ? ridge : 0.0)).epsilon(1e-9));
+        }
+    }
 }
 
 TEST_CASE("latent search lowers its loss and finds a z that G can reproduce") {

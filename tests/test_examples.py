@@ -118,6 +118,19 @@ def read_safetensors(path):
     return tensors, metadata
 
 
+def set_safetensors_metadata(path, **changes):
+    """Rewrite a .safetensors file with some __metadata__ entries changed (the tensors stay)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (header_len,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + header_len].decode("utf-8"))
+    header.setdefault("__metadata__", {}).update(changes)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + blob[8 + header_len:])
+
+
 def expect_artifacts(out, epochs, what):
     for name in ["metrics.csv", "losses.png", "progress.gif", "run.json", "checkpoint.safetensors",
                  "generator.safetensors", "discriminator.safetensors"] + \
@@ -214,6 +227,21 @@ def test_exact_resume(examples, data, tmp):
           "a new run in an old folder kept the old metrics.csv rows")
     check(not os.path.exists(os.path.join(straight, "samples", "epoch_003.png")),
           "a new run in an old folder kept the old run's samples/epoch_003.png")
+
+
+def test_sample_names_past_epoch_99(examples, data, tmp):
+    """The end-of-epoch line names the grid that was written: epoch_100.png, not epoch_0100.png."""
+    dcgan = os.path.join(examples, "02_dcgan")
+    out = os.path.join(tmp, "epoch100")
+    common = ["--data", data, "--batch", 16, "--limit", 16, "--threads", 1, "--out", out]
+    run(dcgan, *common, "--epochs", 1)
+    # As if 99 epochs had run: the checkpoint says so, and --resume trains epoch 100.
+    set_safetensors_metadata(os.path.join(out, "checkpoint.safetensors"), epoch="99")
+    proc = run(dcgan, *common, "--epochs", 100, "--resume")
+    grid = os.path.join(out, "samples", "epoch_100.png")
+    check(os.path.isfile(grid), "02_dcgan after epoch 100: samples/epoch_100.png was not written")
+    check(grid in proc.stdout, f"02_dcgan after epoch 100: the log does not name {grid}:\n{proc.stdout[-600:]}")
+    check("epoch_0100" not in proc.stdout, f"02_dcgan after epoch 100: the log names epoch_0100:\n{proc.stdout[-600:]}")
 
 
 def test_clear_errors(examples, data, tmp):
@@ -387,7 +415,7 @@ def test_classifier_and_evaluate(examples, data, tmp):
           f"evaluate on a missing run: no clear error:\n{proc.stderr[-400:]}")
 
 
-TESTS = [test_dcgan_smoke, test_exact_resume, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_classifier_and_evaluate,
+TESTS = [test_dcgan_smoke, test_exact_resume, test_sample_names_past_epoch_99, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_classifier_and_evaluate,
          test_anogan_smoke]
 
 

@@ -1,7 +1,7 @@
 // eval/frechet.hpp - the Frechet distance between two Gaussians fitted to feature sets (FID's formula).
 //
-// Read tensor.hpp first; the rest is plain double-precision linear algebra on small matrices.
-// Fit a Gaussian to each set of feature vectors (rows of an (N, d) tensor): mean mu, covariance S.
+// Read eval/gaussian.hpp first (fit_gaussian: mean mu and covariance S of the rows of an (N, d)
+// tensor); the rest is plain double-precision linear algebra on small matrices.
 // The Frechet (2-Wasserstein) distance between N(mu1, S1) and N(mu2, S2) is (Dowson & Landau 1982;
 // Heusel et al. 2017 use it on Inception features as "FID"):
 //   d^2 = ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))
@@ -15,18 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "../tensor.hpp"
+#include "gaussian.hpp"
 
 namespace minigan::eval {
-
-// A dense symmetric d x d matrix, row-major, in double.
-struct Matrix {
-    int n = 0;
-    std::vector<double> a;
-    explicit Matrix(int n = 0) : n(n), a(static_cast<size_t>(n) * n, 0.0) {}
-    double& operator()(int i, int j) { return a[static_cast<size_t>(i) * n + j]; }
-    double operator()(int i, int j) const { return a[static_cast<size_t>(i) * n + j]; }
-};
 
 inline Matrix matrix_product(const Matrix& x, const Matrix& y) {
     Matrix z(x.n);
@@ -96,33 +87,6 @@ inline Matrix sqrt_psd(const Matrix& S) {
             for (int j = 0; j < S.n; ++j) R(i, j) += V(i, k) * r * V(j, k);
     }
     return R;
-}
-
-// A Gaussian fitted to the rows of an (N, d) tensor: the mean and the unbiased covariance
-//   S = sum_n (x_n - mu)(x_n - mu)^T / (N - 1)   (numpy.cov, as the FID reference code uses).
-struct Gaussian {
-    std::vector<double> mean;
-    Matrix cov;
-};
-
-inline Gaussian fit_gaussian(const Tensor& features) {
-    if (features.dim() != 2 || features.shape[0] < 2 || features.shape[1] < 1)
-        throw std::invalid_argument("fit_gaussian: need (N, d) features with N >= 2, got " + shape_str(features.shape));
-    const int N = features.shape[0], d = features.shape[1];
-    Gaussian g{std::vector<double>(static_cast<size_t>(d), 0.0), Matrix(d)};
-    for (int n = 0; n < N; ++n)
-        for (int i = 0; i < d; ++i) g.mean[static_cast<size_t>(i)] += features[static_cast<size_t>(n) * d + i];
-    for (double& m : g.mean) m /= N;
-    std::vector<double> centred(static_cast<size_t>(d));
-    for (int n = 0; n < N; ++n) {
-        for (int i = 0; i < d; ++i)
-            centred[static_cast<size_t>(i)] = features[static_cast<size_t>(n) * d + i] - g.mean[static_cast<size_t>(i)];
-        for (int i = 0; i < d; ++i)
-            for (int j = i; j < d; ++j) g.cov(i, j) += centred[static_cast<size_t>(i)] * centred[static_cast<size_t>(j)];
-    }
-    for (int i = 0; i < d; ++i)
-        for (int j = i; j < d; ++j) g.cov(j, i) = g.cov(i, j) /= (N - 1);
-    return g;
 }
 
 // d^2 = ||mu1 - mu2||^2 + Tr S1 + Tr S2 - 2 sum_i sqrt(lambda_i(S1^(1/2) S2 S1^(1/2)))

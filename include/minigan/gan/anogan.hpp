@@ -148,6 +148,34 @@ inline LatentSearchResult latent_search(nn::Module& G, nn::Sequential& D, const 
     return result;
 }
 
+// latent_search over many queries x: (N, 1, H, W), `batch` of them at a time (the search of
+// the batch starting at query `first` draws its starting points from seed opt.seed + first).
+// The result holds z, G(z) and the score of every query (its loss_curve stays empty);
+// on_batch(done, result of that batch) reports progress.
+inline LatentSearchResult latent_search_batches(
+    nn::Module& G, nn::Sequential& D, const Tensor& x, int latent, LatentSearchOptions opt, size_t batch,
+    const std::function<void(size_t, const LatentSearchResult&)>& on_batch = nullptr) {
+    if (x.dim() != 4 || batch < 1) throw std::invalid_argument("latent_search_batches: need (N, C, H, W) queries and batch >= 1");
+    const size_t n = static_cast<size_t>(x.shape[0]), per_image = x.numel() / std::max<size_t>(n, 1);
+    const uint32_t seed = opt.seed;
+    LatentSearchResult all;
+    all.generated = Tensor(x.shape);
+    for (size_t first = 0; first < n; first += batch) {
+        const size_t count = std::min(batch, n - first);
+        Tensor part({static_cast<int>(count), x.shape[1], x.shape[2], x.shape[3]});
+        std::copy_n(x.data.begin() + static_cast<std::ptrdiff_t>(first * per_image), count * per_image, part.data.begin());
+        opt.seed = seed + static_cast<uint32_t>(first);
+        const LatentSearchResult r = latent_search(G, D, part, latent, opt);
+        all.scores.insert(all.scores.end(), r.scores.begin(), r.scores.end());
+        all.z.data.insert(all.z.data.end(), r.z.data.begin(), r.z.data.end());
+        std::copy(r.generated.data.begin(), r.generated.data.end(),
+                  all.generated.data.begin() + static_cast<std::ptrdiff_t>(first * per_image));
+        if (on_batch) on_batch(first + count, r);
+    }
+    all.z.shape = {static_cast<int>(n), latent};
+    return all;
+}
+
 // ---------------------------------------------------------------------------------------
 // f-AnoGAN: an encoder E, trained so that G(E(x)) reproduces x.
 
@@ -165,11 +193,13 @@ inline std::shared_ptr<nn::Sequential> dcgan_encoder(int latent = 100, float wid
 
 // The izi_f score of each query, x: (N, 1, H, W):
 //   A(x) = ||x - G(E(x))||^2 / n  +  kappa * ||f(x) - f(G(E(x)))||^2 / n_f
-// n = pixels per image, n_f = features per image. Returns (N,); `generated` receives G(E(x)).
-// The same expression, averaged over a batch, is the loss E is trained on.
+// n = pixels per image, n_f = features per image. Returns (N,); `generated` receives G(E(x)),
+// `code` E(x). The same expression, averaged over a batch, is the loss E is trained on, and
+// encode_queries() scores with it too: this is the one place the formula is written.
 inline Var izif_score(nn::Module& G, nn::Sequential& D, nn::Module& E, size_t feature_layers, const Var& x,
-                      float kappa, Var* generated = nullptr) {
-    Var gz = G(E(x));
+                      float kappa, Var* generated = nullptr, Var* code = nullptr) {
+    Var ex = E(x);
+    Var gz = G(ex);
     if (gz.shape() != x.shape())
         throw std::invalid_argument("izif_score: G makes images of shape " + shape_str(gz.shape()) +
                                     " but the queries have shape " + shape_str(x.shape()));
@@ -177,6 +207,7 @@ inline Var izif_score(nn::Module& G, nn::Sequential& D, nn::Module& E, size_t fe
     Var fg = discriminator_features(D, gz, feature_layers);
     const float n = static_cast<float>(x.numel() / x.shape()[0]), n_f = static_cast<float>(fx.numel() / fx.shape()[0]);
     if (generated) *generated = gz;
+    if (code) *code = ex;
     return sum_per_query(square(x - gz)) * (1.0f / n) + sum_per_query(square(fx - fg)) * (kappa / n_f);
 }
 
@@ -244,8 +275,8 @@ inline float relative_residual(const float* x, const float* g, size_t n) {
 }
 
 // Encode, redraw and score every image of `images` (N, 1, H, W), `batch` at a time, without a
-// graph. Batches of ~100 were the fastest measured (larger ones no longer fit the caches:
-// 1,000 vs 630 queries/s on one core at width 0.25).
+// graph. A batch of ~100 keeps each layer's activations small enough for the caches
+// (docs/anomaly-detection.md, "Speed").
 inline EncodedQueries encode_queries(nn::Module& G, nn::Sequential& D, nn::Module& E, size_t feature_layers,
                                      const Tensor& images, float kappa = 1.0f, int batch = 100) {
     if (images.dim() != 4 || images.shape[0] < 1)
@@ -261,15 +292,8 @@ inline EncodedQueries encode_queries(nn::Module& G, nn::Sequential& D, nn::Modul
         const int count = std::min(batch, n - first);
         Tensor x({count, images.shape[1], images.shape[2], images.shape[3]});
         std::copy_n(images.data.begin() + static_cast<std::ptrdiff_t>(first * per_image), count * per_image, x.data.begin());
-        Var code = E(Var(x));
-        Var gz = G(code);
-        if (gz.shape() != x.shape)
-            throw std::invalid_argument("encode_queries: G makes images of shape " + shape_str(gz.shape()) +
-                                        " but the queries have shape " + shape_str(x.shape));
-        // izif_score's formula, from the code already computed
-        Var fx = discriminator_features(D, Var(x), feature_layers), fg = discriminator_features(D, gz, feature_layers);
-        const float n_f = static_cast<float>(fx.numel() / static_cast<size_t>(count));
-        Var s = sum_per_query(square(Var(x) - gz)) * (1.0f / per_image) + sum_per_query(square(fx - fg)) * (kappa / n_f);
+        Var gz, code;
+        Var s = izif_score(G, D, E, feature_layers, Var(x), kappa, &gz, &code);
         out.izif.insert(out.izif.end(), s.value().data.begin(), s.value().data.end());
         for (int q = 0; q < count; ++q)
             out.relative.push_back(relative_residual(x.ptr() + q * per_image, gz.value().ptr() + q * per_image, per_image));

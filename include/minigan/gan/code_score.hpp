@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../eval/gaussian.hpp"
 #include "anogan.hpp"
 
 namespace minigan::gan {
@@ -25,8 +26,11 @@ namespace minigan::gan {
 // Still one pass per query (plus a 100x100 triangular solve). docs/anomaly-detection.md has
 // the measured effect of each part.
 
-// A Gaussian fitted to codes (N, K): mean mu and the Cholesky factor L of the covariance
+// A Gaussian fitted to codes (N, K) by eval::fit_gaussian (mean, and the unbiased covariance:
+// eval/gaussian.hpp says why), kept as mu and the Cholesky factor L of the covariance
 // Sigma + ridge * I = L L^T (the ridge keeps it invertible when some directions barely vary).
+// The score below standardises the distance on normal images, so a common scale of Sigma
+// (1/N or 1/(N - 1)) cancels there; only the ridge's relative size depends on it.
 struct LatentGaussian {
     std::vector<double> mean;  // (K,)
     std::vector<double> L;     // (K, K) lower triangular, row-major
@@ -35,19 +39,12 @@ struct LatentGaussian {
     static LatentGaussian fit(const Tensor& codes, double ridge = 1e-3) {
         if (codes.dim() != 2 || codes.shape[0] < 2)
             throw std::invalid_argument("LatentGaussian::fit: need codes (N >= 2, K), got " + shape_str(codes.shape));
-        const int N = codes.shape[0], K = codes.shape[1];
+        const eval::Gaussian fitted = eval::fit_gaussian(codes);
         LatentGaussian g;
-        g.K = K;
-        g.mean.assign(K, 0.0);
-        for (int i = 0; i < N; ++i)
-            for (int k = 0; k < K; ++k) g.mean[k] += codes[static_cast<size_t>(i) * K + k] / N;
-        std::vector<double> cov(static_cast<size_t>(K) * K, 0.0);  // Sigma = mean of (e - mu)(e - mu)^T
-        std::vector<double> d(K);
-        for (int i = 0; i < N; ++i) {
-            for (int k = 0; k < K; ++k) d[k] = codes[static_cast<size_t>(i) * K + k] - g.mean[k];
-            for (int a = 0; a < K; ++a)
-                for (int b = 0; b <= a; ++b) cov[a * K + b] += d[a] * d[b] / N;
-        }
+        g.K = codes.shape[1];
+        g.mean = fitted.mean;
+        const int K = g.K;
+        const std::vector<double>& cov = fitted.cov.a;  // (K, K), row-major
         // Cholesky: for each column j, L[j][j] = sqrt(S[j][j] - sum_k L[j][k]^2), and below it
         // L[i][j] = (S[i][j] - sum_k L[i][k] L[j][k]) / L[j][j].
         g.L.assign(static_cast<size_t>(K) * K, 0.0);

@@ -11,9 +11,11 @@
 // leaves the previous checkpoint whole. A NaN or infinite loss stops training with the step.
 #pragma once
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "../io/gif.hpp"
 #include "../io/image_grid.hpp"
@@ -24,6 +26,14 @@
 #include "train_step.hpp"
 
 namespace minigan::gan {
+
+// The file name of the sample grid written after epoch `epoch` (counting from 1): epoch_007.png,
+// epoch_100.png. The writer (end_epoch), the GIF and the examples' messages all take it from here.
+inline std::string sample_file_name(int epoch) {
+    char name[32];
+    std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+    return name;
+}
 
 struct RunState {
     int epoch = 0;       // epochs completed
@@ -37,6 +47,8 @@ public:
         std::filesystem::create_directories(dir_ + "/samples");
     }
     const std::string& dir() const { return dir_; }
+    // <dir>/samples/epoch_NNN.png, the grid of epoch `epoch` (counting from 1).
+    std::string sample_path(int epoch) const { return dir_ + "/samples/" + sample_file_name(epoch); }
     RunState state;
     // Whatever else a run must resume exactly, kept inside the same checkpoint file (one atomic
     // write, so it always belongs to the same step as G, D and the optimizers): tensors with
@@ -106,9 +118,7 @@ public:
     // End of an epoch: sample grid, GIF of all grids so far, loss plot, checkpoint, run.json.
     void end_epoch(nn::Module& G, nn::Module& D, optim::Optimizer& optG, optim::Optimizer& optD, const Tensor& samples) {
         ++state.epoch;
-        char name[64];
-        std::snprintf(name, sizeof name, "/samples/epoch_%03d.png", state.epoch);
-        io::save_image_grid(dir_ + name, samples, 8);
+        io::save_image_grid(sample_path(state.epoch), samples, 8);
         write_gif();
         plot_losses();
         save_checkpoint(G, D, optG, optD);
@@ -197,11 +207,8 @@ private:
     // progress.gif: every samples/epoch_NNN.png so far (also those from before a --resume).
     void write_gif() {
         std::vector<io::Image> frames;
-        for (int e = 1; e <= state.epoch; ++e) {
-            char name[64];
-            std::snprintf(name, sizeof name, "/samples/epoch_%03d.png", e);
-            if (std::filesystem::exists(dir_ + name)) frames.push_back(io::read_png(dir_ + name));
-        }
+        for (int e = 1; e <= state.epoch; ++e)
+            if (std::filesystem::exists(sample_path(e))) frames.push_back(io::read_png(sample_path(e)));
         if (!frames.empty()) io::write_gif(dir_ + "/progress.gif", frames, 50);
     }
 
@@ -232,8 +239,8 @@ private:
 
 // --ema (gan/ema.hpp): G's weight average travels in the checkpoint, under "avg." names, so a
 // resumed run goes on averaging exactly where it stopped. Call store_average() before
-// end_epoch(); restore_average() after a successful resume() (false: an older checkpoint
-// without an average, which then starts again from G).
+// end_epoch(); restore_average() after a successful resume() (false: a checkpoint without
+// an average, made with --ema 0; the average then starts again from G).
 inline void store_average(TrainingRun& run, const WeightAverage& average) {
     run.extra.clear();
     TrainingRun::append_prefixed(run.extra, "avg.", average.state());

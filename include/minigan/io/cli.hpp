@@ -47,6 +47,7 @@ public:
         }
     }
 
+    const std::string& program() const { return program_; }
     std::string text(const std::string& name) { return find(name).value; }
     int integer(const std::string& name) { return std::stoi(find(name).value); }
     double number(const std::string& name) { return std::stod(find(name).value); }

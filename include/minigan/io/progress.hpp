@@ -64,4 +64,26 @@ private:
     Clock::time_point start_;
 };
 
+// Seconds since it was made (or restarted): for timings that no progress bar covers.
+class Stopwatch {
+public:
+    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+    // The seconds so far, and start again from 0.
+    double restart() {
+        const double s = seconds();
+        start_ = std::chrono::steady_clock::now();
+        return s;
+    }
+
+private:
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// `value` with `digits` decimals ("%.*f"), for the numbers of a progress line.
+inline std::string fixed(double value, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, value);
+    return text;
+}
+
 }  // namespace minigan::io
