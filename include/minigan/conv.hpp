@@ -89,9 +89,9 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
 #endif
     const int P = g.positions();  // R = g.patch_size() rows of im2col(x)
     const size_t NP = static_cast<size_t>(N) * P;
-    auto y_cm = work_buffer(O * NP);                // Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
+    auto y_cm = work_buffer(O * NP);                   // Y (O, N*P) = W (O, R) * im2col(x) (R, N*P)
     gemm_im2col(false, O, weight.value().ptr(), x.value().ptr(), N, g, 0.0f, y_cm.get());
-    Tensor y({N, O, g.out_h, g.out_w});                 // (O, N, P) -> (N, O, P)
+    Tensor y({N, O, g.out_h, g.out_w});                // (O, N, P) -> (N, O, P)
     channel_major_to_batch_major(y_cm.get(), N, O, P, y.ptr());
     if (bias.defined()) add_channel_bias(y.ptr(), bias.value().ptr(), N, O, P);
     // Backward needs x and weight (kept as parents) and the geometry; im2col(x) is rebuilt from
@@ -99,7 +99,7 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
     return make_result(std::move(y), parents, [g, N, O, P, NP](Node& out) {
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
-        auto dy_cm = work_buffer(O * NP);          // dY (O, N*P): dy in channel-major layout
+        auto dy_cm = work_buffer(O * NP);              // dY (O, N*P): dy in channel-major layout
         batch_major_to_channel_major(out.grad.ptr(), N, O, P, dy_cm.get());
         if (Tensor* dw = parent_grad(out, 1))          // dW (O, R) += dY (O, N*P) * im2col(x)^T (N*P, R)
             gemm_im2col(true, O, dy_cm.get(), x.ptr(), N, g, 1.0f, dw->ptr());
@@ -143,7 +143,7 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
 #endif
     const int P = H * W;  // R = g.patch_size() = O*k*k rows of the columns
     const size_t NP = static_cast<size_t>(N) * P;
-    auto x_cm = work_buffer(C * NP);               // x in channel-major layout (C, N*H*W)
+    auto x_cm = work_buffer(C * NP);                   // x in channel-major layout (C, N*H*W)
     batch_major_to_channel_major(x.value().ptr(), N, C, P, x_cm.get());
     Tensor y({N, O, Ho, Wo});                          // y = col2im(W^T (R, C) * x (C, N*P))
     col2im_gemm(C, weight.value().ptr(), x_cm.get(), N, g, y.ptr());
