@@ -13,9 +13,10 @@
 //   nn/               Module, Sequential, Linear, Conv2d, ConvTranspose2d, BatchNorm, Dropout, init
 //   optim.hpp         SGD, Adam
 //   gan/              train_step (the GAN game), the reference models, the weight average, a
-//                     training run's files and --resume, conditional GANs, AnoGAN / f-AnoGAN
+//                     training run's files and --resume, the examples' shared plumbing,
+//                     conditional GANs, AnoGAN / f-AnoGAN and their report
 //   data/, io/        MNIST-style data sets and batches; PNG grids, GIFs, plots, safetensors, flags
-//   eval/             the classifier, FID and the quality numbers of generated images
+//   eval/             the classifier, the Gaussian fit, FID and the quality numbers of generated images
 // Beside the reference: fast/ (only for speed, each routine tested equal to the reference it
 // replaces) and backend/opencl.hpp (-DMINIGAN_OPENCL: big products on an OpenCL device).
 //
@@ -33,10 +34,12 @@
 #include "gan/models.hpp"
 #include "gan/ema.hpp"
 #include "gan/training_run.hpp"
+#include "gan/example_run.hpp"
 #include "gan/conditional.hpp"
 #include "gan/anogan.hpp"
 #include "gan/code_score.hpp"
 #include "gan/metrics.hpp"
+#include "gan/anomaly_report.hpp"
 
 #include "data/idx.hpp"
 #include "data/dataset.hpp"
@@ -53,5 +56,6 @@
 #include "io/cli.hpp"
 
 #include "eval/classifier.hpp"
+#include "eval/gaussian.hpp"
 #include "eval/frechet.hpp"
 #include "eval/quality.hpp"
