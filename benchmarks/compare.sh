@@ -6,6 +6,9 @@
 #   bash benchmarks/compare.sh                     # threads 1 and 2, 3 alternations, batch 64
 #   ROUNDS=5 THREADS="2" bash benchmarks/compare.sh
 #   SKIP_MEMORY=1 SKIP_COMPILE=1 bash benchmarks/compare.sh
+#   EXTRA="pre=/tmp/old/benchmark reference=build-ref/examples/benchmark" bash benchmarks/compare.sh
+#       also runs other builds of examples/benchmark in every round, right after minigan's (an
+#       older commit, the reference path): one more column each, with its ratio to PyTorch
 #
 # Environment: OPENBLAS_CORETYPE is exported as Haswell for both programs unless already set
 # (../shared/peers/README.md measured under it; it picks OpenBLAS's AVX2 kernel). torch_bench.py
@@ -52,23 +55,35 @@ echo "# compare.sh: $(date -u +%FT%TZ), $(nproc) CPUs ($(grep -m1 'model name' /
 echo "# OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY: minigan $MINIGAN_OMP_WAIT_POLICY, PyTorch PASSIVE (torch_bench.py's default); batch=$BATCH steps=$STEPS warmup=$WARMUP rounds=$ROUNDS threads=($THREADS)"
 echo "# minigan: $BENCH"
 echo "# torch:   $PYTHON $PEER"
+extra_labels=()
+for e in ${EXTRA:-}; do
+  label=${e%%=*} path=${e#*=}
+  [[ $label =~ ^[a-z][a-z0-9_]*$ && $label != minigan && $label != torch && -x $path ]] ||
+    { echo "compare.sh: EXTRA entry '$e' is not label=executable (label: lower-case letters, digits, _)" >&2; exit 1; }
+  extra_labels+=("$label")
+  echo "# $label: $path"
+done
 for ((r = 1; r <= ROUNDS; ++r)); do
   for t in $THREADS; do
     "${minigan_env[@]}" "$BENCH" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
       >"$OUT/minigan-t$t-r$r.jsonl" 2>"$OUT/minigan-t$t-r$r.log"
+    for e in ${EXTRA:-}; do
+      "${minigan_env[@]}" "${e#*=}" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+        >"$OUT/${e%%=*}-t$t-r$r.jsonl" 2>"$OUT/${e%%=*}-t$t-r$r.log"
+    done
     "$PYTHON" "$PEER" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
       --forward-only-generator >"$OUT/torch-t$t-r$r.jsonl" 2>"$OUT/torch-t$t-r$r.log"
     echo "# round $r, $t thread(s) done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
 done
 
-"$PYTHON" - "$OUT" "$PEAK_PER_CORE" <<'EOF'
+"$PYTHON" - "$OUT" "$PEAK_PER_CORE" "${extra_labels[@]}" <<'EOF'
 import glob, json, os, statistics, sys
-out, peak = sys.argv[1], float(sys.argv[2])
+out, peak, extras = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 runs = {}  # (framework, model, mode, threads) -> [images_per_s], and gflops
 flops = {}
 for path in sorted(glob.glob(os.path.join(out, "*.jsonl"))):
-    fw = "minigan" if os.path.basename(path).startswith("minigan") else "torch"
+    fw = os.path.basename(path).rsplit("-t", 2)[0]  # minigan, torch or an EXTRA label
     for line in open(path):
         if not line.startswith("{"):
             continue
@@ -77,8 +92,9 @@ for path in sorted(glob.glob(os.path.join(out, "*.jsonl"))):
         runs.setdefault(key, []).append(d["images_per_s"])
         flops[(d["model"], d["mode"], int(d["threads"]), d["batch"])] = d["flops_per_step"]
 print()
-print("| model | mode | threads | minigan images/s | PyTorch images/s | ratio | minigan GFLOP/s | fraction of SGEMM peak |")
-print("|---|---|---|---|---|---|---|---|")
+print("| model | mode | threads | minigan images/s | PyTorch images/s | ratio | minigan GFLOP/s | fraction of SGEMM peak |"
+      + "".join(f" {e} images/s | {e} ratio |" for e in extras))
+print("|---|---|---|---|---|---|---|---|" + "---|---|" * len(extras))
 for model in ("vanilla", "dcgan"):
     for mode in ("train_step", "g_forward"):
         for t in sorted({k[3] for k in runs}):
@@ -90,8 +106,12 @@ for model in ("vanilla", "dcgan"):
             batch = [b for (m, md, th, b) in flops if m == model and md == mode and th == t][0]
             gf = fl * mo / batch / 1e9
             spread = lambda xs: f"{statistics.median(xs):.0f} ({min(xs):.0f}-{max(xs):.0f})"
+            cols = ""
+            for e in extras:
+                xs = runs.get((e, model, mode, t))
+                cols += f" {spread(xs)} | {statistics.median(xs) / mt:.2f}x |" if xs else " - | - |"
             print(f"| {model} | {mode} | {t} | {spread(ours)} | {spread(theirs)} | **{mo / mt:.2f}x** | "
-                  f"{gf:.0f} | {gf / (peak * t):.0%} |")
+                  f"{gf:.0f} | {gf / (peak * t):.0%} |" + cols)
 print()
 print(f"images/s: median over rounds (min-max); ratio = median minigan / median PyTorch. GFLOP/s = the peer's "
       f"nominal FLOP model (README) / median step time; peak = {peak:.0f} GFLOP/s per thread (OpenBLAS SGEMM, "

@@ -126,6 +126,7 @@ mutate "batch_norm dbeta (sign)"              nn/batchnorm.hpp test_nn 's/(\*dbe
 
 # ---- nn/layers.hpp --------------------------------------------------------------------------
 mutate "dropout (drop mask)"   nn/layers.hpp test_nn 's/(\*dx)\[i\] += out\.grad\[i\] \* scale(i)/(*dx)[i] += out.grad[i] + 0 * scale(i)/'
+mutate "fast: dropout backward (mask dropped)" fast/dropout.hpp test_fast 's/pdx\[i\] += dy\[i\] \* (bits\.bits/pdx[i] += dy[i] + 0 * (bits.bits/'
 mutate "fast: batch_norm dx train (drop xhat term)" fast/batchnorm.hpp test_fast 's/k \* (dy\[i\] - mean_dy - xhat \* mean_dy_xhat)/k * (dy[i] - mean_dy)/'
 mutate "fast: batch_norm variance (mean of another channel)" fast/batchnorm.hpp test_fast 's/(px\[i\] - pmu\[c - c0\]) \* (px\[i\] - pmu\[c - c0\])/(px[i] - pmu[0]) * (px[i] - pmu[0])/'
 mutate "fast: leaky_relu backward (slope 0)" fast/activations.hpp test_fast 's/(px\[i\] > 0\.0f ? 1\.0f : negative_slope)/(px[i] > 0.0f ? 1.0f : 0.0f)/'

@@ -2,7 +2,7 @@
 //
 // Each fast routine runs beside its reference (ReferencePath switches the fast routines off for
 // a scope) on random shapes, odd sizes included, and the two must agree: exactly where the fast
-// routine does the same operations in the same order (leaky_relu, Adam), within
+// routine does the same operations in the same order (leaky_relu, dropout, Adam), within
 // a stated tolerance where it sums in another order (BatchNorm, the tap convolutions, the
 // stacked D pass) or uses another formula (tanh). A program compiled with -DMINIGAN_REFERENCE
 // has no fast path, so this file is built only without it (CMakeLists.txt, tests/meson.build).
@@ -187,6 +187,26 @@ TEST_CASE("gradcheck: conv2d and conv_transpose2d on the tap path, stride 1 and 
               {randn({1, 2, 5, 4}, rng), randn({3, 2, 3, 3}, rng), randn({3, 2, 3, 3}, rng)}, {}, "conv(x) + conv(x) (taps)");
 }
 
+
+// ---- fast/dropout.hpp ----------------------------------------------------------------------------
+
+TEST_CASE("fast::dropout = the reference exactly: the same mask from the same seed, forward and backward") {
+    Rng rng(8);
+    for (int n : {1, 5, 1000, 300007})
+        for (float p : {0.1f, 0.5f}) {
+            INFO("n = ", n, ", p = ", p);
+            const Tensor x = randn({n}, rng);
+            auto [fast, reference] = both_paths([&] {
+                Rng mask_rng(77);
+                return value_and_grads([&](const Vars& v) { return dropout(v[0], p, true, mask_rng); }, {x});
+            });
+            CHECK(fast[0].data == reference[0].data);
+            CHECK(fast[1].data == reference[1].data);
+            size_t dropped = 0;
+            for (float v : fast[0].data) dropped += v == 0.0f;
+            if (n >= 1000) CHECK(std::fabs(static_cast<double>(dropped) / n - p) < 0.05);  // a mask, not all kept
+        }
+}
 
 // ---- fast/adam.hpp ----------------------------------------------------------------------------
 

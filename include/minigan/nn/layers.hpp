@@ -6,7 +6,12 @@
 #pragma once
 
 #include "../activations.hpp"
+#include "../dispatch.hpp"
 #include "module.hpp"
+
+#ifndef MINIGAN_REFERENCE
+#include "../fast/dropout.hpp"  // fast::dropout: the same mask, one vectorised piece per thread
+#endif
 
 namespace minigan {
 
@@ -20,6 +25,9 @@ inline Var dropout(const Var& x, float p, bool training, Rng& rng = global_rng()
     const CounterBits bits(rng);
     const uint32_t threshold = static_cast<uint32_t>(std::llround(static_cast<double>(p) * 4294967296.0));
     const float keep_scale = 1.0f / (1.0f - p);
+#ifndef MINIGAN_REFERENCE
+    if (fast_path()) return fast::dropout(x, bits, threshold, keep_scale);
+#endif
     // mask(i) / (1 - p): keep_scale for a kept value, 0 for a dropped one
     auto scale = [bits, threshold, keep_scale](size_t i) {
         return bits.bits(static_cast<uint32_t>(i)) >= threshold ? keep_scale : 0.0f;
