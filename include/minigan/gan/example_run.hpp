@@ -15,7 +15,7 @@
 #include "../data/dataset.hpp"
 #include "../io/cli.hpp"
 #include "../io/safetensors.hpp"
-#include "../minigan.hpp"
+#include "../core.hpp"
 #include "ema.hpp"
 #include "training_run.hpp"
 
