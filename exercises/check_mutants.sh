@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # exercises/check_mutants.sh [E01 E04 ...] - every known-wrong version of an exercise must fail its
 # test with the diagnosis written for it (exercises/mutants/README.md). One scratch copy of include/
-# per mutant, one exercise test rebuilt per mutant (-O1 -DMINIGAN_REFERENCE), JOBS at a time.
+# per mutant, one exercise test rebuilt per mutant (-O0: they are tiny, -DMINIGAN_REFERENCE), JOBS at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 scratch=${MUTANT_DIR:-/tmp/minigan-mutants}
 rm -rf "$scratch" && mkdir -p "$scratch"
 CXX=${CXX:-g++}
-flags=(-std=c++17 -O1 -fopenmp -DMINIGAN_REFERENCE -DEXERCISE_SEPARATE_MAIN)
+flags=(-std=c++17 -O0 -fopenmp -DMINIGAN_REFERENCE -DEXERCISE_SEPARATE_MAIN)
 
 # doctest's main, once for every mutant
 printf '#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN\n#include <doctest/doctest.h>\n' > "$scratch/main.cpp"

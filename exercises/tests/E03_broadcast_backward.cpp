@@ -13,28 +13,6 @@ using V = std::vector<float>;
 
 TEST_SUITE("E03 broadcast backward") {
 
-TEST_CASE("E03 sum(x, 1) of a (2, 3, 4) tensor: every x[o, d, i] gets dy[o, i]") {
-    const V x0 = exercise::numbers(24, 11), R = exercise::numbers(8, 12);
-    for (bool keepdim : {false, true}) {
-        Var x = exercise::leaf({2, 3, 4}, x0);
-        Var y = sum(x, 1, keepdim);
-        y.backward(Tensor(keepdim ? Shape{2, 1, 4} : Shape{2, 4}, R));
-        V want(24), first_of_row(24);
-        for (int o = 0; o < 2; ++o)
-            for (int d = 0; d < 3; ++d)
-                for (int i = 0; i < 4; ++i) {
-                    want[(o * 3 + d) * 4 + i] = R[o * 4 + i];
-                    first_of_row[(o * 3 + d) * 4 + i] = R[o];
-                }
-        INFO("keepdim = " << keepdim);
-        exercise::compare(std::string("dx (sum over dim 1, keepdim ") + (keepdim ? "true)" : "false)"), x.grad().data, want,
-                          {2, 3, 4},
-                          {{"dx não depende da posição interna i: o índice de dy é o*inner + i (a posição de x sem a dimensão somada)",
-                            "dx does not follow the inner position i: dy's index is o*inner + i (x's position without the summed dimension)",
-                            [first_of_row](const V& g, const V&) { return exercise::all_close(g, first_of_row, 1e-5, 1e-6); }}});
-    }
-}
-
 TEST_CASE("E03 channel_bias_grad: db[o] += sum over the batch and every pixel of dy[n, o, q]") {
     const int N = 3, O = 2;
     const size_t plane = 5;
@@ -56,6 +34,29 @@ TEST_CASE("E03 channel_bias_grad: db[o] += sum over the batch and every pixel of
                        {"somou só a primeira imagem do lote: o viés é o mesmo para todas as N imagens, some sobre n também",
                         "summed the first image of the batch only: the bias is shared by all N images, sum over n too",
                         [one_image](const V& g, const V&) { return exercise::all_close(g, one_image, 1e-5, 1e-5); }}});
+}
+
+TEST_CASE("E03 sum(x, 1) of a (2, 3, 4) tensor: every x[o, d, i] gets dy[o, i]") {
+    const V x0 = exercise::numbers(24, 11), R = exercise::numbers(8, 12);
+    for (bool keepdim : {false, true}) {
+        Var x = exercise::leaf({2, 3, 4}, x0);
+        Var y = sum(x, 1, keepdim);
+        y.node()->grad = Tensor(keepdim ? Shape{2, 1, 4} : Shape{2, 4}, R);  // sum's backward function alone
+        y.node()->backward_fn(*y.node());
+        V want(24), first_of_row(24);
+        for (int o = 0; o < 2; ++o)
+            for (int d = 0; d < 3; ++d)
+                for (int i = 0; i < 4; ++i) {
+                    want[(o * 3 + d) * 4 + i] = R[o * 4 + i];
+                    first_of_row[(o * 3 + d) * 4 + i] = R[o];
+                }
+        INFO("keepdim = " << keepdim);
+        exercise::compare(std::string("dx (sum over dim 1, keepdim ") + (keepdim ? "true)" : "false)"), x.grad().data, want,
+                          {2, 3, 4},
+                          {{"dx não depende da posição interna i: o índice de dy é o*inner + i (a posição de x sem a dimensão somada)",
+                            "dx does not follow the inner position i: dy's index is o*inner + i (x's position without the summed dimension)",
+                            [first_of_row](const V& g, const V&) { return exercise::all_close(g, first_of_row, 1e-5, 1e-6); }}});
+    }
 }
 
 TEST_CASE("E03 a conv2d bias through the engine: db = sum of dy over batch and pixels") {
