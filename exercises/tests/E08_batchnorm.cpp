@@ -56,7 +56,7 @@ TEST_CASE("E08 training forward: normalise with the batch mean and the biased va
     std::vector<double> unbiased = s.var;
     for (double& v : unbiased) v *= 16.0 / 15.0;
     exercise::compare("y", y.value().data, normalise(x, s.mu, s.var), {N, C, 2, 2},
-                      {like("normalizou com a variância não viesada (divide por n - 1): no treino, y usa a variância viesada (divide por n)",
+                      {like("normalizou com a variância não viesada (divide por n - 1): no treinamento, y usa a variância viesada (divide por n)",
                             "normalised with the unbiased variance (divide by n - 1): in training, y uses the biased variance (divide by n)",
                             normalise(x, s.mu, unbiased))});
 }
@@ -94,7 +94,7 @@ TEST_CASE("E08 eval: normalise with the running statistics and leave them unchan
                             "in eval mode y must use running_mean and running_var, not the batch statistics",
                             normalise(x, s.mu, s.var))});
     exercise::compare("running_mean (after eval)", rm.data, {0.5f, -0.5f, 1.0f}, {C},
-                      {{"eval mudou as estatísticas: só o treino atualiza running_mean / running_var",
+                      {{"eval mudou as estatísticas: só o treinamento atualiza running_mean / running_var",
                         "eval changed the statistics: only training updates running_mean / running_var",
                         [](const V&, const V&) { return true; }}});
     exercise::compare("running_var (after eval)", rv.data, {2.0f, 0.5f, 1.5f}, {C});
@@ -120,7 +120,7 @@ TEST_CASE("E08 training backward: dx against central differences (mu and var dep
         for (int c = 0; c < C; ++c)
             for (int l = 0; l < L; ++l) eval_formula[at(b, c, l)] = static_cast<float>(R[at(b, c, l)] * GAMMA[c] / std::sqrt(s.var[c] + EPS));
     exercise::compare("dx", xv.grad().data, want, {N, C, 2, 2},
-                      {like("dx = dy * gamma * rstd é a fórmula do eval: no treino mu e var dependem de x, "
+                      {like("dx = dy * gamma * rstd é a fórmula do eval: no treinamento mu e var dependem de x, "
                             "dx = gamma rstd (dy - mean(dy) - xhat mean(dy xhat))",
                             "dx = dy * gamma * rstd is the eval formula: in training mu and var depend on x, "
                             "dx = gamma rstd (dy - mean(dy) - xhat mean(dy xhat))", eval_formula, 1e-3)},
