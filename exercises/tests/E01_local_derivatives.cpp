@@ -5,6 +5,8 @@
 #define EXERCISE_TEST "E01_local_derivatives"
 #include "exercise_test.hpp"
 
+#include "../lab/central_difference.hpp"
+
 using namespace minigan;
 using exercise::Cause;
 using V = std::vector<float>;
@@ -49,6 +51,21 @@ static Cause forgot_upstream(const V& local) {
 }
 
 TEST_SUITE("E01 local derivatives") {
+
+TEST_CASE("E01 central_difference: (f(x + h) - f(x - h)) / 2h, error shrinking like h^2") {
+    auto cube = [](double x) { return x * x * x; };  // f'(2) = 3 * 2^2 = 12
+    const double d1 = lab::central_difference(cube, 2.0, 0.1), d2 = lab::central_difference(cube, 2.0, 0.01);
+    // exactly: ((2.1)^3 - (1.9)^3) / 0.2 = 12 + h^2 = 12.01
+    const std::vector<exercise::Cause> causes = {
+        {"o resultado é o dobro: divida por 2h, não por h (a distância entre x - h e x + h é 2h)",
+         "the result is twice too large: divide by 2h, not h (x - h and x + h are 2h apart)",
+         [](const V& g, const V&) { return std::fabs(g[0] - 24.02f) < 1e-3f; }},
+        {"parece a diferença de um lado só, (f(x + h) - f(x)) / h: use os dois lados, x + h e x - h",
+         "this looks like the one-sided difference (f(x + h) - f(x)) / h: use both sides, x + h and x - h",
+         [](const V& g, const V&) { return std::fabs(g[0] - 12.61f) < 1e-3f; }}};
+    if (!exercise::compare("central_difference(x^3, x = 2, h = 0.1)", d1, 12.01, causes, 1e-6, 1e-9)) return;
+    exercise::compare("central_difference(x^3, x = 2, h = 0.01)", d2, 12.0001, {}, 1e-6, 1e-9);
+}
 
 TEST_CASE("E01 sigmoid backward: y (1 - y) times the upstream gradient") {
     const V x = inputs(), R = exercise::numbers(12, 2, 0.5f, 2.0f);

@@ -118,7 +118,10 @@ inline bool compare(const std::string& what, const std::vector<float>& got, cons
         FAIL_CHECK(msg);
         return false;
     }
-    if (all_close(got, want, rtol, atol)) return true;
+    if (all_close(got, want, rtol, atol)) {
+        CHECK_MESSAGE(true, what);  // counted (and shown by -s) as one passing check
+        return true;
+    }
     size_t worst = 0;
     double worst_err = -1;
     for (size_t i = 0; i < got.size(); ++i) {
@@ -156,6 +159,7 @@ inline bool compare(const std::string& what, double got, double want, std::vecto
 
 // A check with a lesson: FAIL_CHECK(lesson) unless ok.
 inline bool expect(bool ok, const std::string& pt, const std::string& en, const std::string& detail = "") {
+    if (ok) CHECK_MESSAGE(true, en);
     if (!ok) {
         const std::string msg = std::string(EXERCISE) + ": " + detail + "\n  pt-BR: " + pt + "\n  en:    " + en + "\n" + footer();
         FAIL_CHECK(msg);
