@@ -56,6 +56,14 @@ exercises/start "$scratch/all" > /dev/null
 build_workspace "$scratch/all"
 for t in "${ids[@]}"; do expect_todo "$scratch/all" "$t" "exercise_todo ${t%%_*}"; done
 echo "ok: all ${#ids[@]} exercise tests fail with their own exercise_todo"
+# the workspace's own CMake build is on the reference path by default, with the exercises registered
+cmake -S "$scratch/all" -B "$scratch/all/build" -DMINIGAN_BUILD_EXAMPLES=OFF > "$scratch/all/cmake.log" 2>&1 ||
+  { tail -20 "$scratch/all/cmake.log"; exit 1; }
+grep -q "the reference path (-DMINIGAN_REFERENCE)" "$scratch/all/cmake.log" ||
+  { echo "ERROR: the workspace's CMake build is not on the reference path by default"; exit 1; }
+n=$(ctest --test-dir "$scratch/all/build" -L exercises -N | grep -c 'Test *#' || true)
+((n == ${#ids[@]})) || { echo "ERROR: the workspace registers $n exercise tests, expected ${#ids[@]}"; exit 1; }
+echo "ok: the workspace configures on the reference path, with ${#ids[@]} tests labelled exercises"
 
 step "3. mutants: each known mistake fails its exercise with its diagnosis"
 MUTANT_DIR=$scratch/mutants JOBS=$JOBS bash exercises/check_mutants.sh
@@ -74,11 +82,13 @@ else
 fi
 
 step "5. the edit-build-run loop of one exercise (E04, one core)"
+mtime=$(stat -c %Y include/minigan/nn/linear.hpp)
 t0=$(date +%s.%N)
 touch include/minigan/nn/linear.hpp
 cmake --build build-exercises -j 1 --target E04_linear_backward > /dev/null
 build-exercises/exercises/E04_linear_backward > /dev/null
 t1=$(date +%s.%N)
 printf 'edit -> rebuild -> run E04: %.1f s (one core, -O1)\n' "$(echo "$t1 - $t0" | bc)"
+touch -d "@$mtime" include/minigan/nn/linear.hpp  # the "edit" undone: the next run rebuilds nothing
 
 echo "exercises: all checks passed in $((SECONDS - start)) s"
