@@ -31,9 +31,11 @@ inline Var leaky_relu(const Var& x, float negative_slope = 0.01f) {
     Tensor y = x.value();
     for (float& v : y.data) v = v > 0.0f ? v : negative_slope * v;
     return make_result(std::move(y), {x}, [negative_slope](Node& out) {
+        // EXERCISE E01 begin
         const Tensor& x = out.parents[0]->value;
         if (Tensor* dx = parent_grad(out, 0))
             for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += out.grad[i] * (x[i] > 0.0f ? 1.0f : negative_slope);
+        // EXERCISE E01 end
     });
 }
 
@@ -47,9 +49,11 @@ inline Var tanh(const Var& x) {
     Tensor y = x.value();
     for (float& v : y.data) v = std::tanh(v);
     return make_result(std::move(y), {x}, [](Node& out) {
+        // EXERCISE E01 begin
         const Tensor& y = out.value;
         if (Tensor* dx = parent_grad(out, 0))
             for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += out.grad[i] * (1.0f - y[i] * y[i]);
+        // EXERCISE E01 end
     });
 }
 
@@ -58,9 +62,11 @@ inline Var sigmoid(const Var& x) {
     Tensor y = x.value();
     for (float& v : y.data) v = stable_sigmoid(v);
     return make_result(std::move(y), {x}, [](Node& out) {
+        // EXERCISE E01 begin
         const Tensor& y = out.value;
         if (Tensor* dx = parent_grad(out, 0))
             for (size_t i = 0; i < dx->numel(); ++i) (*dx)[i] += out.grad[i] * y[i] * (1.0f - y[i]);
+        // EXERCISE E01 end
     });
 }
 

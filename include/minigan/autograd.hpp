@@ -117,6 +117,7 @@ inline Var make_result(Tensor value, std::vector<Var> parents, std::function<voi
 // Nodes in topological order (every node after its parents), by iterative depth-first search
 // (no recursion, so a long graph cannot overflow the stack).
 inline std::vector<Node*> topological_order(Node* root) {
+    // EXERCISE E02 begin
     std::vector<Node*> order;
     std::unordered_set<Node*> visited;
     std::vector<std::pair<Node*, size_t>> stack{{root, 0}};  // (node, next parent to visit)
@@ -132,6 +133,7 @@ inline std::vector<Node*> topological_order(Node* root) {
         }
     }
     return order;
+    // EXERCISE E02 end
 }
 
 inline void Var::backward(const Tensor& grad_output) {
@@ -142,6 +144,7 @@ inline void Var::backward(const Tensor& grad_output) {
     if (grad_output.shape != root.value.shape)
         throw std::invalid_argument("backward(): gradient of shape " + shape_str(grad_output.shape) +
                                     " for a value of shape " + shape_str(root.value.shape));
+    // EXERCISE E02 begin
     std::vector<Node*> order = topological_order(&root);
     // Intermediate gradients start at zero on every backward; leaves (parameters) accumulate
     // across calls until the optimizer's zero_grad(), exactly as in PyTorch.
@@ -153,6 +156,7 @@ inline void Var::backward(const Tensor& grad_output) {
         Node* n = *it;
         if (n->backward_fn) n->backward_fn(*n);
     }
+    // EXERCISE E02 end
 }
 
 inline void Var::backward() {

@@ -97,6 +97,7 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
     // Backward needs x and weight (kept as parents) and the geometry; im2col(x) is rebuilt from
     // x rather than kept, which saves memory (tens of MB per layer at batch 64).
     return make_result(std::move(y), parents, [g, N, O, P, NP](Node& out) {
+        // EXERCISE E06 begin
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
         auto dy_cm = work_buffer(O * NP);              // dY (O, N*P): dy in channel-major layout
@@ -108,6 +109,7 @@ inline Var conv2d(const Var& x, const Var& weight, const Var& bias, int stride, 
                 channel_bias_grad(out.grad.ptr(), N, O, P, db->ptr());
         if (Tensor* dx = parent_grad(out, 0))          // dx += col2im(W^T (R, O) * dY (O, N*P))
             col2im_gemm(O, w.ptr(), dy_cm.get(), N, g, dx->ptr());
+        // EXERCISE E06 end
     });
 }
 
@@ -128,6 +130,7 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
     if (bias.defined() && bias.shape() != Shape{O})
         throw std::invalid_argument("conv_transpose2d: bias must be (" + std::to_string(O) + ",), got " +
                                     shape_str(bias.shape()));
+    // EXERCISE E07 begin
     const int Ho = (H - 1) * stride - 2 * padding + k + output_padding;
     const int Wo = (W - 1) * stride - 2 * padding + k + output_padding;
     if (Ho < 1 || Wo < 1)
@@ -164,6 +167,7 @@ inline Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, in
             add_channel_major_to_batch_major(dx_cm.get(), N, C, P, dx->ptr());
         }
     });
+    // EXERCISE E07 end
 }
 
 // ---- naive loops: the definitions written out (test_conv holds the GEMM forms above to them) ----

@@ -51,6 +51,7 @@ inline void inside_range(int size, int out_size, int stride, int padding, int of
 // r = (c*k + u)*k + v, in a col matrix whose rows are `ld` long: (C*k*k, ld), ld = N * Ho*Wo.
 //   col[r, offset + i*Wo + j] = image[c, i*s - p + u, j*s - p + v]   (0 outside the image)
 inline void im2col(const float* image, const ConvGeometry& g, float* col, size_t ld, size_t offset) {
+    // EXERCISE E05 begin
     const int s = g.stride;
     for (int c = 0; c < g.channels; ++c)
         for (int u = 0; u < g.kernel; ++u)
@@ -72,11 +73,13 @@ inline void im2col(const float* image, const ConvGeometry& g, float* col, size_t
                     std::fill(dst + j1, dst + g.out_w, 0.0f);
                 }
             }
+    // EXERCISE E05 end
 }
 
 // col2im: the adjoint of im2col. image (C, H, W) += every column entry added back at the
 // pixel it was copied from (pixels read by several patches collect several contributions).
 inline void col2im(const float* col, size_t ld, size_t offset, const ConvGeometry& g, float* image) {
+    // EXERCISE E06 begin
     const int s = g.stride;
     for (int c = 0; c < g.channels; ++c)
         for (int u = 0; u < g.kernel; ++u)
@@ -93,6 +96,7 @@ inline void col2im(const float* col, size_t ld, size_t offset, const ConvGeometr
                     for (int j = j0; j < j1; ++j) dst[w0 + (j - j0) * s] += src[j];
                 }
             }
+    // EXERCISE E06 end
 }
 
 // The whole batch: x (N, C, H, W) -> col (C*k*k, N*Ho*Wo).
@@ -162,6 +166,7 @@ inline void add_channel_bias(float* y, const float* b, int N, int O, size_t plan
         }
 }
 inline void channel_bias_grad(const float* dy, int N, int O, size_t plane, float* db) {
+    // EXERCISE E03 begin
     for (int o = 0; o < O; ++o) {
         double acc = 0.0;
         for (int n = 0; n < N; ++n) {
@@ -170,6 +175,7 @@ inline void channel_bias_grad(const float* dy, int N, int O, size_t plane, float
         }
         db[o] += static_cast<float>(acc);
     }
+    // EXERCISE E03 end
 }
 
 }  // namespace minigan

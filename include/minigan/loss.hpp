@@ -54,6 +54,7 @@ inline Var bce(const Var& prob, const Var& target) {
 // The right side never exponentiates a positive number, so logits of +-100 give the exact
 // loss of 100 instead of inf/NaN. dloss/dx = (sigmoid(x) - t) / n, dloss/dt = -x / n.
 inline Var bce_with_logits(const Var& logits, const Var& target) {
+    // EXERCISE E09 begin
     check_loss_shapes("bce_with_logits", logits, target);
     const Tensor& x = logits.value();
     const Tensor& t = target.value();
@@ -70,6 +71,7 @@ inline Var bce_with_logits(const Var& logits, const Var& target) {
         if (Tensor* dt = parent_grad(out, 1))
             for (size_t i = 0; i < n; ++i) (*dt)[i] += -g * x[i];
     });
+    // EXERCISE E09 end
 }
 
 // Mean squared error: loss = mean((x - t)^2); dloss/dx = 2 (x - t) / n = -dloss/dt.

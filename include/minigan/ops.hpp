@@ -49,6 +49,7 @@ inline Var mul(const Var& a, const Var& b) {
     Tensor y = a.value();
     for (size_t i = 0; i < y.numel(); ++i) y[i] *= b.value()[i];
     return make_result(std::move(y), {a, b}, [](Node& out) {
+        // EXERCISE E02 begin
         // y = a * b: dy/da = b, dy/db = a
         const Tensor& a = out.parents[0]->value;
         const Tensor& b = out.parents[1]->value;
@@ -56,6 +57,7 @@ inline Var mul(const Var& a, const Var& b) {
             for (size_t i = 0; i < da->numel(); ++i) (*da)[i] += out.grad[i] * b[i];
         if (Tensor* db = parent_grad(out, 1))
             for (size_t i = 0; i < db->numel(); ++i) (*db)[i] += out.grad[i] * a[i];
+        // EXERCISE E02 end
     });
 }
 
@@ -159,10 +161,12 @@ inline Var sum(const Var& x, int dim, bool keepdim = false) {
         for (size_t d = 0; d < D; ++d)
             for (size_t i = 0; i < inner; ++i) y[o * inner + i] += x.value()[(o * D + d) * inner + i];
     return make_result(std::move(y), {x}, [outer, D, inner](Node& out) {
+        // EXERCISE E03 begin
         if (Tensor* dx = parent_grad(out, 0))  // every x[o, d, i] gets dy[o, i]
             for (size_t o = 0; o < outer; ++o)
                 for (size_t d = 0; d < D; ++d)
                     for (size_t i = 0; i < inner; ++i) (*dx)[(o * D + d) * inner + i] += out.grad[o * inner + i];
+        // EXERCISE E03 end
     });
 }
 

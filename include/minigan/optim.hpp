@@ -99,6 +99,7 @@ public:
         }
     }
     void step() override {
+        // EXERCISE E10 begin
         ++t_;
         // Bias corrections in double: 1 - 0.999^t is tiny for small t, and we want torch's value.
         const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), t_);
@@ -124,6 +125,7 @@ public:
                 p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
             }
         }
+        // EXERCISE E10 end
     }
     StateDict state_dict() const override {
         StateDict s{{"step", Tensor({}, static_cast<float>(t_))}};

@@ -43,6 +43,7 @@ inline Var discriminator_loss(nn::Module& D, const Var& real, const Var& fake, f
 // (1, or 0.9 for one-sided label smoothing), fake = 0.
 inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG, optim::Optimizer& optD,
                             const Var& real, const Var& z, float real_label = 1.0f) {
+    // EXERCISE E11 begin
     Var fake = G(z);
 
     // 1. Discriminator: real images -> 1, generated images -> 0. detach(): no gradient into G.
@@ -67,6 +68,7 @@ inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG
     D.set_requires_grad(true);
 
     return {d_loss_value, g_loss.item(), d_real, d_fake};
+    // EXERCISE E11 end
 }
 
 }  // namespace minigan::gan

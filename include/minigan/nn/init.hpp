@@ -20,11 +20,13 @@ inline void zero_(Var& v) {
 }
 
 inline void dcgan_init(Module& m, Rng& rng = global_rng()) {
+    // EXERCISE E14 begin
     if (auto* l = dynamic_cast<Linear*>(&m)) { normal_(l->weight, 0.0f, 0.02f, rng); zero_(l->bias); }
     if (auto* c = dynamic_cast<Conv2d*>(&m)) { normal_(c->weight, 0.0f, 0.02f, rng); zero_(c->bias); }
     if (auto* c = dynamic_cast<ConvTranspose2d*>(&m)) { normal_(c->weight, 0.0f, 0.02f, rng); zero_(c->bias); }
     if (auto* b = dynamic_cast<BatchNorm*>(&m)) { normal_(b->weight, 1.0f, 0.02f, rng); zero_(b->bias); }
     for (auto& [name, child] : m.children()) dcgan_init(*child, rng);
+    // EXERCISE E14 end
 }
 
 }  // namespace minigan::nn

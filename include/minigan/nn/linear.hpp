@@ -25,6 +25,7 @@ inline Var linear(const Var& x, const Var& weight, const Var& bias) {
     std::vector<Var> parents{x, weight};
     if (bias.defined()) parents.push_back(bias);
     return make_result(std::move(y), parents, [N, in, out_f](Node& out) {
+        // EXERCISE E04 begin
         const Tensor& x = out.parents[0]->value;
         const Tensor& w = out.parents[1]->value;
         if (Tensor* dx = parent_grad(out, 0))  // dx (N, in) += dy (N, out) * W (out, in)
@@ -35,6 +36,7 @@ inline Var linear(const Var& x, const Var& weight, const Var& bias) {
             if (Tensor* db = parent_grad(out, 2))  // db[j] += sum_n dy[n, j]
                 for (int n = 0; n < N; ++n)
                     for (int j = 0; j < out_f; ++j) (*db)[j] += out.grad[n * out_f + j];
+        // EXERCISE E04 end
     });
 }
 
