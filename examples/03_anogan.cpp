@@ -122,56 +122,21 @@ int main(int argc, char** argv) {
         gan::EncoderOptions eopt;
         eopt.epochs = encoder_epochs, eopt.batch = batch, eopt.lr = static_cast<float>(cli.number("--encoder-lr"));
         eopt.kappa = kappa, eopt.feature_layers = static_cast<size_t>(feature_layer), eopt.seed = seed;
-        const std::string encoder_path = out + "/encoder.safetensors";
-        // The encoder belongs to one GAN and one recipe: reuse it only if both are unchanged.
+        // The encoder belongs to one GAN and one recipe: an earlier run's is reused only if both are unchanged.
         const std::string recipe = "gan_step=" + std::to_string(run.state.step) + " epochs=" +
                                    std::to_string(encoder_epochs) + " lr=" + cli.text("--encoder-lr") +
                                    " kappa=" + cli.text("--kappa") + " layer=" + std::to_string(feature_layer);
-        if (!gan_trained_now && gan::load_encoder(encoder_path, recipe, *E, report.encoder_seconds)) {
-            std::printf("loaded the encoder of %s\n", encoder_path.c_str());
-        } else {
-            io::ProgressBar bar("encoder (izi_f)", encoder_epochs * (static_cast<int>(train.size()) / batch), batch);
-            auto losses = gan::train_encoder(*E, *G, *D, train, eopt, [&](int step, int, float loss) {
-                bar.update(step, "loss " + io::fixed(loss, 4));
-            });
-            report.encoder_seconds = bar.seconds();
-            bar.finish("loss " + io::fixed(losses.front(), 4) + " -> " + io::fixed(losses.back(), 4));
-            io::save_module(encoder_path, *E, {{"recipe", recipe}, {"seconds", std::to_string(report.encoder_seconds)}});
-        }
+        report.encoder_seconds = gan::train_or_load_encoder(*E, *G, *D, train, eopt, out + "/encoder.safetensors", recipe,
+                                                            !gan_trained_now);
 
         // ---- 3. f-AnoGAN scores for the whole test set: one pass per query -------------------
-        // Calibration for the "code + relative residual" score: E's codes of the normal training
-        // images (their Gaussian) and the spread of both parts on normal images.
-        io::Stopwatch clock;
-        const gan::CodeResidualScorer code_scorer =
-            gan::CodeResidualScorer::fit(gan::encode_queries(*G, *D, *E, eopt.feature_layers, train.images, kappa));
-        report.calibration_seconds = clock.restart();
-        report.encoded = gan::encode_queries(*G, *D, *E, eopt.feature_layers, test.images, kappa);
-        report.izif_seconds = clock.seconds();
-        report.code = code_scorer.score(report.encoded);
-        report.code_seconds = clock.seconds();
-        report.mahalanobis = code_scorer.codes.mahalanobis(report.encoded.codes);
-        report.print_f_anogan();
+        report.score_f_anogan(*G, *D, *E, train.images, eopt.feature_layers, kappa);
 
         // ---- 4. AnoGAN latent search on a stratified subset --------------------------------
-        report.subset = gan::stratified_subset(test.labels, static_cast<size_t>(search_queries), seed);
-        if (!report.subset.empty()) {
-            gan::LatentSearchOptions sopt;
-            sopt.steps = search_steps, sopt.lambda = lambda, sopt.feature_layers = eopt.feature_layers;
-            sopt.lr = static_cast<float>(cli.number("--search-lr")), sopt.seed = seed;
-            io::ProgressBar bar("AnoGAN latent search (" + std::to_string(search_steps) + " steps)",
-                                static_cast<long>(report.subset.size()), 1, 1);
-            clock.restart();
-            report.search = gan::latent_search_batches(
-                *G, *D, data::select(test, report.subset).images, latent, sopt, static_cast<size_t>(search_batch),
-                [&](size_t done, const gan::LatentSearchResult& r) {
-                    bar.update(static_cast<long>(done), "loss " + io::fixed(r.loss_curve.front(), 1) + " -> " +
-                                                            io::fixed(r.loss_curve.back(), 1));
-                });
-            report.search_seconds = clock.seconds();
-            bar.finish();
-            report.print_anogan(search_steps);
-        }
+        gan::LatentSearchOptions sopt;
+        sopt.steps = search_steps, sopt.lambda = lambda, sopt.feature_layers = eopt.feature_layers;
+        sopt.lr = static_cast<float>(cli.number("--search-lr")), sopt.seed = seed;
+        report.search_subset(*G, *D, latent, sopt, static_cast<size_t>(search_queries), static_cast<size_t>(search_batch));
 
         // ---- 5. pictures and numbers ------------------------------------------------------
         report.recipe = {kappa, feature_layer, encoder_epochs, search_steps, lambda};

@@ -19,9 +19,11 @@
 #include "../io/image_grid.hpp"
 #include "../io/json.hpp"
 #include "../io/plot.hpp"
+#include "../io/progress.hpp"
 #include "../io/safetensors.hpp"
 #include "../parallel.hpp"
 #include "anogan.hpp"
+#include "code_score.hpp"
 #include "metrics.hpp"
 
 namespace minigan::gan {
@@ -127,6 +129,27 @@ inline bool load_encoder(const std::string& path, const std::string& recipe, nn:
     return true;
 }
 
+// The f-AnoGAN encoder of this GAN: loaded from `path` when an earlier run trained it for the same
+// GAN and recipe (and reuse is allowed), else trained with G and D frozen (a progress bar) and
+// saved there. Returns its training time in seconds.
+inline double train_or_load_encoder(nn::Module& E, nn::Module& G, nn::Sequential& D, const data::Dataset& normal,
+                                    const EncoderOptions& opt, const std::string& path, const std::string& recipe,
+                                    bool may_reuse) {
+    double seconds = 0;
+    if (may_reuse && load_encoder(path, recipe, E, seconds)) {
+        std::printf("loaded the encoder of %s\n", path.c_str());
+        return seconds;
+    }
+    io::ProgressBar bar("encoder (izi_f)", opt.epochs * (static_cast<int>(normal.size()) / opt.batch), opt.batch);
+    std::vector<float> losses = train_encoder(E, G, D, normal, opt, [&](int step, int, float loss) {
+        bar.update(step, "loss " + io::fixed(loss, 4));
+    });
+    seconds = bar.seconds();
+    bar.finish("loss " + io::fixed(losses.front(), 4) + " -> " + io::fixed(losses.back(), 4));
+    io::save_module(path, E, {{"recipe", recipe}, {"seconds", std::to_string(seconds)}});
+    return seconds;
+}
+
 // ---- the report -------------------------------------------------------------------------
 
 // What 03_anogan measured, filled in as it goes; write() turns it into the files of --out.
@@ -176,6 +199,41 @@ struct AnomalyReport {
     double anogan_auroc() const { return subset_has_both() ? auroc(search.scores, subset_is_anomaly()) : NAN; }
     double subset_auroc(const std::vector<float>& scores) const {
         return subset_has_both() ? auroc(on_subset(scores), subset_is_anomaly()) : NAN;
+    }
+
+    // f-AnoGAN and f-AnoGAN + code for every test image: one pass of E and G per query. The code
+    // score is calibrated on E's codes of the normal training images (gan/code_score.hpp).
+    void score_f_anogan(nn::Module& G, nn::Sequential& D, nn::Module& E, const Tensor& normal_images,
+                        size_t feature_layers, float kappa) {
+        io::Stopwatch clock;
+        const CodeResidualScorer scorer =
+            CodeResidualScorer::fit(encode_queries(G, D, E, feature_layers, normal_images, kappa));
+        calibration_seconds = clock.restart();
+        encoded = encode_queries(G, D, E, feature_layers, test.images, kappa);
+        izif_seconds = clock.seconds();
+        code = scorer.score(encoded);
+        code_seconds = clock.seconds();
+        mahalanobis = scorer.codes.mahalanobis(encoded.codes);
+        print_f_anogan();
+    }
+
+    // AnoGAN's latent search for a stratified subset of `queries` test images, `batch` at a time.
+    void search_subset(nn::Module& G, nn::Sequential& D, int latent, const LatentSearchOptions& opt, size_t queries,
+                       size_t batch) {
+        subset = stratified_subset(test.labels, queries, opt.seed);
+        if (subset.empty()) return;
+        io::ProgressBar bar("AnoGAN latent search (" + std::to_string(opt.steps) + " steps)",
+                            static_cast<long>(subset.size()), 1, 1);
+        io::Stopwatch clock;
+        search = latent_search_batches(G, D, data::select(test, subset).images, latent, opt, batch,
+                                       [&](size_t done, const LatentSearchResult& r) {
+                                           bar.update(static_cast<long>(done),
+                                                      "loss " + io::fixed(r.loss_curve.front(), 1) + " -> " +
+                                                          io::fixed(r.loss_curve.back(), 1));
+                                       });
+        search_seconds = clock.seconds();
+        bar.finish();
+        print_anogan(opt.steps);
     }
 
     void print_f_anogan() const {
