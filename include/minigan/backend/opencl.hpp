@@ -9,7 +9,7 @@
 //                               copies and the kernel launch cost more than the product)
 // Linear layers and convolutions (after im2col) are all gemm() calls, so this one kernel moves
 // the hot path of a training step. (With the backend on, every convolution takes the im2col
-// path, one big GEMM, rather than conv_taps.hpp's many small ones: see use_tap_gemms.) Without a GPU, PoCL (Debian pocl-opencl-icd) runs the same
+// path, one big GEMM, rather than fast/conv_taps.hpp's many small ones: see use_tap_gemms.) Without a GPU, PoCL (Debian pocl-opencl-icd) runs the same
 // kernel on the CPU threads: slower than OpenBLAS, but every test passes through it.
 //
 // Convolutions (conv.hpp's gemm_im2col and col2im_gemm) also build their im2col column matrix

@@ -8,8 +8,6 @@
 // instead of one mask over each N, so with Dropout in D the two paths agree in distribution only.
 #pragma once
 
-#include <algorithm>
-
 #include "../loss.hpp"
 #include "../nn/batchnorm.hpp"
 #include "../nn/module.hpp"
@@ -25,21 +23,12 @@ inline bool mixes_batch(const nn::Module& m) {
     return false;
 }
 
-// (Na, ...) and (Nb, ...) -> (Na + Nb, ...): two batches as one; the gradient is cut back in two.
-inline Var stack_batches(const Var& a, const Var& b) {
-    Shape sa = a.shape(), sb = b.shape();
-    if (sa.empty() || sb.size() != sa.size() || !std::equal(sa.begin() + 1, sa.end(), sb.begin() + 1))
-        throw std::invalid_argument("stack_batches: " + shape_str(sa) + " and " + shape_str(sb) +
-                                    " differ beyond the batch dimension");
-    return concat(a, b, 0);
-}
-
 // d_loss = bce(D(x), real_label) + bce(D(G(z)), 0) from one pass of D over [real; fake], with
 // D(x) and D(G(z)) as mean probabilities. D's output rows split in proportion to the images:
 // one row per image, or one per pack of images (gan::Pack).
 inline Var stacked_discriminator_loss(nn::Module& D, const Var& real, const Var& fake, float real_label,
                                       float& d_real, float& d_fake) {
-    Var logits = D(stack_batches(real, fake));
+    Var logits = D(concat(real, fake, 0));  // [real; fake]: (Nr + Nf, ...)
     const size_t images_real = static_cast<size_t>(real.shape()[0]);
     const size_t images_all = images_real + static_cast<size_t>(fake.shape()[0]);
     const size_t rows = static_cast<size_t>(logits.shape()[0]);
