@@ -48,12 +48,11 @@ int main(int argc, char** argv) {
     cli.option("--width", 1.0, "hidden-layer multiplier: 1 = the reference MLPs (256-512-1024)");
     gan::add_run_flags(cli, "runs/vanilla");  // --seed --threads --out --data --limit
     cli.flag("--resume", "continue the run in --out from its last checkpoint");
+    cli.range("--width", "(0, 4]");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch"), latent = cli.integer("--latent");
     const float width = static_cast<float>(cli.number("--width"));
-    if (epochs < 1 || batch < 1 || latent < 1 || width <= 0.0f || width > 4.0f)
-        cli.fail("need --epochs >= 1, --batch >= 1, --latent >= 1, 0 < --width <= 4");
     gan::start_program(cli);  // --threads, --seed, and the first line
 
     constexpr int pixels = 28 * 28;  // an MLP sees an image as one row of 784 numbers
@@ -80,6 +79,7 @@ int main(int argc, char** argv) {
         Json config = cli.values();
         config["model"] = "vanilla";
         gan::TrainingRun run(cli.text("--out"), config);
+        run.steps_per_epoch = batches.batches_per_epoch();  // resume() checks the checkpoint against it
         gan::resume_if_asked(cli, run, *G, *D, optG, optD);
 
         // ---- training loop -----------------------------------------------------------------

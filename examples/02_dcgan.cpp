@@ -32,17 +32,18 @@ int main(int argc, char** argv) {
     gan::add_run_flags(cli, "runs/dcgan");    // --seed --threads --out --data --limit
     cli.option("--minutes", 0.0, "stop after this many minutes of training, mid-epoch if need be (0 = no limit)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint");
+    cli.range("--batch", "[2, 4096]");  // BatchNorm needs two images to take a variance
+    cli.range("--width", "(0, 4]");
+    cli.range("--d-width", "[0, 4]");
+    cli.range("--pack", "[1, 64]");
+    cli.range("--real-label", "(0, 1]");
+    cli.range("--minutes", "[0, 1000000]");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch"), latent = cli.integer("--latent");
     const float width = static_cast<float>(cli.number("--width"));
     const double minutes = cli.number("--minutes"), real_label = cli.number("--real-label");
-    if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
-        cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
-    if (minutes < 0 || real_label <= 0 || real_label > 1 || cli.number("--d-width") < 0 || cli.number("--d-width") > 4 ||
-        cli.integer("--pack") < 1 || batch % cli.integer("--pack") != 0)
-        cli.fail("need --minutes >= 0, 0 < --real-label <= 1, 0 <= --d-width <= 4, --pack >= 1 dividing --batch");
-    gan::check_demo_flags(cli);
+    if (batch % cli.integer("--pack") != 0) cli.fail("--pack must divide --batch (D judges groups of --pack images)");
     gan::start_program(cli);  // --threads, --seed, and the first line
 
     try {
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
         Json config(cli.values());
         config["model"] = "dcgan";  // examples/evaluate rebuilds the generator from this
         gan::TrainingRun run(cli.text("--out"), config);
+        run.steps_per_epoch = batches.batches_per_epoch();  // resume() checks the checkpoint against it
         gan::resume_if_asked(cli, run, *G, *D, optG, optD, &average);
         const double budget_seconds = minutes * 60.0;
         auto out_of_time = [&] { return budget_seconds > 0 && run.state.seconds >= budget_seconds; };

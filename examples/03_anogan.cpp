@@ -53,6 +53,19 @@ int main(int argc, char** argv) {
     cli.option("--search-batch", 500, "queries searched at once");
     gan::add_run_flags(cli, "", "output folder (empty: runs/anogan_<dataset>_<class>)", "normal training images");
     cli.option("--test-limit", 0, "score only the first N test images (0 = all 10,000): quick experiments");
+    cli.range("--batch", "[2, 4096]");
+    cli.range("--width", "(0, 4]");
+    cli.range("--normal-class", "[0, 9]");
+    cli.range("--encoder-epochs", "[1, 100000]");
+    cli.range("--encoder-lr", "(0, 1]");
+    cli.range("--kappa", "[0, 1000]");
+    cli.range("--feature-layer", "[1, 64]");
+    cli.range("--search-queries", "[0, 100000]");
+    cli.range("--search-steps", "[1, 100000]");
+    cli.range("--search-lr", "(0, 1]");
+    cli.range("--lambda", "[0, 1]");
+    cli.range("--search-batch", "[1, 10000]");
+    cli.range("--test-limit", "[0, 100000000]");
     cli.finish(argc, argv);
 
     const int normal_class = cli.integer("--normal-class"), epochs = cli.integer("--epochs"), batch = cli.integer("--batch");
@@ -62,11 +75,6 @@ int main(int argc, char** argv) {
     const float width = static_cast<float>(cli.number("--width")), kappa = static_cast<float>(cli.number("--kappa"));
     const float lambda = static_cast<float>(cli.number("--lambda"));
     const uint32_t seed = static_cast<uint32_t>(cli.integer("--seed"));
-    if (normal_class < 0 || normal_class > 9) cli.fail("--normal-class must be 0..9");
-    if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f || encoder_epochs < 1)
-        cli.fail("need --epochs >= 1, --batch >= 2, --latent >= 1, 0 < --width <= 4, --encoder-epochs >= 1");
-    if (search_queries < 0 || search_steps < 1 || search_batch < 1 || !(lambda >= 0 && lambda <= 1) || !(kappa >= 0))
-        cli.fail("need --search-queries >= 0, --search-steps >= 1, --search-batch >= 1, 0 <= --lambda <= 1, --kappa >= 0");
     const std::string dataset = cli.text("--dataset");
     const std::string out = cli.text("--out").empty() ? "runs/anogan_" + dataset + "_" + std::to_string(normal_class)
                                                        : cli.text("--out");
@@ -91,11 +99,12 @@ int main(int argc, char** argv) {
         auto D = gan::dcgan_discriminator(width);
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f), optD(D->parameters(), lr, beta1, 0.999f);
+        data::Batcher batches(train, batch, seed);
         gan::TrainingRun run(out + "/gan", cli.values());
+        run.steps_per_epoch = batches.batches_per_epoch();
         if (run.resume(*G, *D, optG, optD))
             std::printf("loaded the GAN of %s/gan (epoch %d, step %ld)\n", out.c_str(), run.state.epoch, run.state.step);
         const int epochs_before = run.state.epoch;
-        data::Batcher batches(train, batch, seed);
         Rng sample_rng(12345);
         const Tensor fixed_z = randn({64, latent}, sample_rng);
         for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {

@@ -47,15 +47,14 @@ int main(int argc, char** argv) {
     cli.choices("--conditioning", {"input", "acgan"});
     cli.option("--digit", -1, "after training, write <out>/digit_N.png: 64 samples of class N (-1 = none)");
     cli.flag("--resume", "continue the run in --out from its last checkpoint (a finished run: only sample)");
+    cli.range("--batch", "[2, 4096]");  // BatchNorm needs two images to take a variance
+    cli.range("--width", "(0, 4]");
+    cli.range("--digit", "[-1, " + std::to_string(classes - 1) + "]");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch"), latent = cli.integer("--latent");
     const int digit = cli.integer("--digit");
     const float width = static_cast<float>(cli.number("--width"));
-    if (epochs < 1 || batch < 2 || latent < 1 || width <= 0.0f || width > 4.0f)
-        cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --latent >= 1, 0 < --width <= 4");
-    gan::check_demo_flags(cli);
-    if (digit < -1 || digit >= classes) cli.fail("--digit must be a class in 0.." + std::to_string(classes - 1) + " (or -1)");
     gan::start_program(cli);  // --threads, --seed, and the first line
 
     try {

@@ -112,42 +112,41 @@ void bench(const std::string& model, const Options& o) {
 }
 
 int main(int argc, char** argv) {
+    io::Cli cli("benchmark", "images/s of one GAN training step and of sampling, as JSON lines (docs/performance.md).");
+    cli.option("--model", "all", "which models to time");
+    cli.choices("--model", {"vanilla", "dcgan", "all"});
+    cli.option("--batch", 64, "images per step");
+    cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
+    cli.option("--steps", 20, "timed steps (the median is reported)");
+    cli.option("--warmup", 3, "untimed steps first");
+    cli.option("--width", 1.0, "scales every layer's channels (as 02_dcgan's --width); gflops_per_s assumes width 1");
+    cli.flag("--no-sampling", "time the training step only");
+    cli.range("--batch", "[2, 4096]");
+    cli.range("--threads", "[0, 1024]");
+    cli.range("--steps", "[1, 100000]");
+    cli.range("--warmup", "[0, 10000]");
+    cli.range("--width", "(0, 4]");
+    cli.finish(argc, argv);
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", a.c_str()); std::exit(2); }
-            return argv[++i];
-        };
-        try {
-            if (a == "--model") o.model = value();
-            else if (a == "--batch") o.batch = std::stoi(value());
-            else if (a == "--threads") o.threads = std::stoi(value());
-            else if (a == "--steps") o.steps = std::stoi(value());
-            else if (a == "--warmup") o.warmup = std::stoi(value());
-            else if (a == "--width") o.width = std::stof(value());
-            else if (a == "--no-sampling") o.sampling = false;
-            else if (a == "--help" || a == "-h") {
-                std::printf("usage: benchmark [--model vanilla|dcgan|all] [--batch 64] [--threads N] [--steps 20] "
-                            "[--warmup 3] [--width 1] [--no-sampling]\n"
-                            "  --width scales every layer's channels (as 02_dcgan's --width); gflops_per_s assumes width 1\n");
-                return 0;
-            } else { std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str()); return 2; }
-        } catch (const std::exception&) {
-            std::fprintf(stderr, "%s: not a number\n", a.c_str());
-            return 2;
-        }
-    }
-    if (o.model != "all" && o.model != "vanilla" && o.model != "dcgan") {
-        std::fprintf(stderr, "--model must be vanilla, dcgan or all\n");
-        return 2;
-    }
-    if (!(o.width > 0.0f && o.width <= 4.0f)) { std::fprintf(stderr, "--width must be in (0, 4]\n"); return 2; }
-    if (o.batch < 2 || o.steps < 1 || o.warmup < 0) { std::fprintf(stderr, "need --batch >= 2, --steps >= 1\n"); return 2; }
+    o.model = cli.text("--model");
+    o.batch = cli.integer("--batch");
+    o.threads = cli.integer("--threads");
+    o.steps = cli.integer("--steps");
+    o.warmup = cli.integer("--warmup");
+    o.width = static_cast<float>(cli.number("--width"));
+    o.sampling = !cli.is_set("--no-sampling");
     if (o.threads > 0) set_num_threads(o.threads);
     std::fprintf(stderr, "minigan benchmark: %s\n", runtime_summary().c_str());
     manual_seed(0);
-    for (const char* m : {"vanilla", "dcgan"})
-        if (o.model == "all" || o.model == m) bench(m, o);
+    try {
+        for (const char* m : {"vanilla", "dcgan"})
+            if (o.model == "all" || o.model == m) bench(m, o);
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "benchmark: error: out of memory for --batch %d at --width %g\n", o.batch, o.width);
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "benchmark: error: %s\n", e.what());
+        return 1;
+    }
     return 0;
 }

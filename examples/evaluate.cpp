@@ -25,11 +25,22 @@
 
 using namespace minigan;
 
-// A config value written by io::Cli (a string) or by hand (a number).
+// A config value written by io::Cli (a string) or by hand (a number); anything else is an error
+// that names the key and the value.
 static double config_number(const Json& config, const std::string& key, double fallback) {
     if (!config.contains(key)) return fallback;
     const Json& v = config.at(key);
-    return v.is_string() ? std::stod(v.get<std::string>()) : v.get<double>();
+    double x = 0;
+    if (v.is_number()) x = v.get<double>();
+    else if (!v.is_string() || !io::parse_number(v.get<std::string>(), x)) x = NAN;
+    if (!std::isfinite(x)) throw std::runtime_error("run.json: config \"" + key + "\" is " + v.dump() + ", expected a number");
+    return x;
+}
+static std::string config_text(const Json& config, const std::string& key, const std::string& fallback) {
+    if (!config.contains(key)) return fallback;
+    if (!config.at(key).is_string())
+        throw std::runtime_error("run.json: config \"" + key + "\" is " + config.at(key).dump() + ", expected a string");
+    return config.at(key).get<std::string>();
 }
 
 // What run.json says about the generator. "model" is "dcgan" (the default: runs written before
@@ -41,12 +52,24 @@ struct GeneratorConfig {
     bool averaged = false;  // trained with --ema: the samples come from generator_ema.safetensors
 };
 
+// run.json's "epoch" and "step": whole numbers >= 0 (0 when absent).
+static long run_integer(const Json& run_json, const std::string& key) {
+    if (!run_json.contains(key)) return 0;
+    const Json& v = run_json.at(key);
+    if (!v.is_number_integer() || v.get<long>() < 0)
+        throw std::runtime_error("run.json: \"" + key + "\" is " + v.dump() + ", expected a whole number >= 0");
+    return v.get<long>();
+}
+
 static GeneratorConfig read_config(const Json& config) {
     GeneratorConfig g;
-    if (config.contains("model")) g.model = config.at("model").get<std::string>();
-    if (config.contains("dataset")) g.dataset = config.at("dataset").get<std::string>();
+    g.model = config_text(config, "model", g.model);
+    g.dataset = config_text(config, "dataset", g.dataset);
     g.width = static_cast<float>(config_number(config, "width", 1.0));
     g.latent = static_cast<int>(config_number(config, "latent", 100));
+    if (!(g.width > 0 && g.width <= 4) || g.latent < 1 || g.latent > 4096)
+        throw std::runtime_error("run.json: config width " + std::to_string(g.width) + " or latent " + std::to_string(g.latent) +
+                                 " is outside what the training programs accept");
     g.averaged = config_number(config, "ema", 0.0) > 0.0;
     return g;
 }
@@ -170,9 +193,11 @@ int main(int argc, char** argv) {
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--out", "", "report file (default: <run>/evaluate.json)");
+    cli.range("--samples", "[2, 1000000]");  // 2: a covariance needs two images
+    cli.range("--seed", "[0, 2147483647]");
+    cli.range("--threads", "[0, 1024]");
     cli.finish(argc, argv);
     const int samples = cli.integer("--samples");
-    if (samples < 2) cli.fail("need --samples >= 2 (a covariance needs two images)");
     gan::start_program(cli);  // --threads (and --seed, which only the latent vectors use), the first line
 
     try {
@@ -183,15 +208,20 @@ int main(int argc, char** argv) {
         const Json run_json = Json::parse(run_file, nullptr, false);
         if (run_json.is_discarded() || !run_json.contains("config"))
             throw std::runtime_error(run + "/run.json: not a run description (no \"config\")");
-        const GeneratorConfig g = read_config(run_json.at("config"));
+        GeneratorConfig g;
+        try {
+            g = read_config(run_json.at("config"));
+            (void)run_integer(run_json, "epoch"), (void)run_integer(run_json, "step");
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(run + "/" + e.what());  // "runs/x/run.json: config ..."
+        }
         auto G = build_generator(g);
         // A run with --ema draws its sample grids from the averaged weights: score those.
-        std::string weights = g.averaged ? "generator_ema.safetensors"
-                                         : run_json.value("generator", std::string("generator.safetensors"));
+        std::string weights = g.averaged ? "generator_ema.safetensors" : config_text(run_json, "generator", "generator.safetensors");
         if (!cli.text("--weights").empty()) weights = cli.text("--weights");
         io::load_module(run + "/" + weights, *G);
-        std::printf("generator: %s, width %g, latent %d, trained on %s for %d epochs (%ld steps), %s\n", g.model.c_str(),
-                    g.width, g.latent, g.dataset.c_str(), run_json.value("epoch", 0), run_json.value("step", 0L),
+        std::printf("generator: %s, width %g, latent %d, trained on %s for %ld epochs (%ld steps), %s\n", g.model.c_str(),
+                    g.width, g.latent, g.dataset.c_str(), run_integer(run_json, "epoch"), run_integer(run_json, "step"),
                     weights.c_str());
 
         const std::string classifier_path = cli.text("--classifier").empty()
@@ -215,6 +245,9 @@ int main(int argc, char** argv) {
         io::save_image_grid(run + "/evaluate_samples.png", first64, 8);
 
         const double ratio = gen.fid / std::max(floor.fid, 1e-12);
+        if (!std::isfinite(gen.fid) || !std::isfinite(gen.mean_confidence) || !std::isfinite(ratio))
+            throw std::runtime_error("the samples of " + run + "/" + weights + " give FID " + std::to_string(gen.fid) +
+                                     ": the generator is broken (its output is not finite)");
         std::printf("classifier: %s, %.2f%% test accuracy, test-set confidence %.3f\n", classifier_path.c_str(),
                     100.0 * ref.test_accuracy, ref.test_confidence);
         std::printf("%-28s %10s %10s\n", "", "FID", "confidence");
@@ -232,9 +265,9 @@ int main(int argc, char** argv) {
         Json out{{"run", run},
                                    {"model", g.model},
                                    {"dataset", g.dataset},
-                                   {"epoch", run_json.value("epoch", 0)},
-                                   {"step", run_json.value("step", 0L)},
-                                   {"train_seconds", run_json.value("train_seconds", 0.0)},
+                                   {"epoch", run_integer(run_json, "epoch")},
+                                   {"step", run_integer(run_json, "step")},
+                                   {"train_seconds", config_number(run_json, "train_seconds", 0.0)},
                                    {"weights", weights},
                                    {"samples", samples},
                                    {"generated", report_json(gen)},

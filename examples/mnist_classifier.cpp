@@ -29,13 +29,14 @@ int main(int argc, char** argv) {
     cli.option("--lr", 2e-3, "Adam learning rate of the first epoch; it halves every epoch after");
     // --seed --threads --out --data --limit
     gan::add_run_flags(cli, "", "output folder (default: runs/classifier-<dataset>)");
+    cli.range("--epochs", "[1, 100000]");
+    cli.range("--batch", "[2, 4096]");  // BatchNorm needs two images to take a variance
+    cli.range("--lr", "(0, 1]");
     cli.finish(argc, argv);
 
     const int epochs = cli.integer("--epochs"), batch = cli.integer("--batch");
     const std::string dataset = cli.text("--dataset");
     const std::string out = cli.text("--out").empty() ? "runs/classifier-" + dataset : cli.text("--out");
-    if (epochs < 1 || batch < 2 || cli.number("--lr") <= 0 || cli.integer("--limit") < 0)
-        cli.fail("need --epochs >= 1, --batch >= 2 (BatchNorm needs a batch), --lr > 0, --limit >= 0");
     gan::start_program(cli);  // --threads, --seed, and the first line
 
     try {
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
                 opt.zero_grad();
                 loss.backward();
                 opt.step();
+                if (!std::isfinite(loss.item()))
+                    throw std::runtime_error("epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(b + 1) +
+                                             ": the loss is not finite; training stopped, nothing saved (try a lower --lr)");
                 loss_sum += loss.item();
                 right += static_cast<size_t>(eval::accuracy(eval::predicted_classes(logits.value()), labels) * labels.size() + 0.5);
                 seen += labels.size();

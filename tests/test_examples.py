@@ -235,8 +235,14 @@ def test_sample_names_past_epoch_99(examples, data, tmp):
     out = os.path.join(tmp, "epoch100")
     common = ["--data", data, "--batch", 16, "--limit", 16, "--threads", 1, "--out", out]
     run(dcgan, *common, "--epochs", 1)
-    # As if 99 epochs had run: the checkpoint says so, and --resume trains epoch 100.
-    set_safetensors_metadata(os.path.join(out, "checkpoint.safetensors"), epoch="99")
+    # As if 99 epochs had run (one step each): the checkpoint and metrics.csv say so, and --resume
+    # trains epoch 100.
+    set_safetensors_metadata(os.path.join(out, "checkpoint.safetensors"), epoch="99", step="99")
+    rows = read_metrics(os.path.join(out, "metrics.csv"))
+    with open(os.path.join(out, "metrics.csv"), "w") as f:
+        f.write(",".join(rows[0]) + "\n")
+        for e in range(1, 100):
+            f.write(",".join([str(e), str(e)] + rows[1][2:]) + "\n")
     proc = run(dcgan, *common, "--epochs", 100, "--resume")
     grid = os.path.join(out, "samples", "epoch_100.png")
     check(os.path.isfile(grid), "02_dcgan after epoch 100: samples/epoch_100.png was not written")
@@ -267,13 +273,7 @@ def test_clear_errors(examples, data, tmp):
     check(proc.returncode != 0, "--resume with another --width: exit code 0")
     check("cannot resume" in proc.stderr and "checkpoint has (" in proc.stderr,
           f"--resume with another --width: unclear message:\n{proc.stderr[-800:]}")
-    # A loss that blows up stops training with the step named, and the last checkpoint survives.
-    proc = run(dcgan, "--data", data, "--epochs", 3, "--batch", 16, "--limit", 32, "--threads", 1, "--out", out,
-               "--resume", "--lr", 1e30, expect_ok=False)
-    check(proc.returncode != 0 and "not finite" in proc.stderr and "step" in proc.stderr,
-          f"a diverging run (--lr 1e30) did not stop with a clear message:\n{proc.stdout[-400:]}\n{proc.stderr[-800:]}")
-    tensors, meta = read_safetensors(os.path.join(out, "checkpoint.safetensors"))
-    check(meta.get("epoch") == "1", f"after the diverged run the checkpoint is at epoch {meta.get('epoch')}, not 1")
+    # A loss that blows up: tests/test_robust_runs.py (test_broken_weights_and_data).
 
 
 def png_size(path):

@@ -74,3 +74,73 @@ TEST_CASE("AveragedGenerator: off samples from G; on, from G_avg holding the ave
     REQUIRE(averaged.size() == reference.state().size());
     for (size_t i = 0; i < averaged.size(); ++i) CHECK(averaged[i].second.data == reference.state()[i].second.data);
 }
+
+TEST_CASE("io::Cli's number parsing: the whole token, finite; intervals as in mathematics") {
+    double x = 0;
+    long long n = 0;
+    CHECK(io::parse_number("2e-4", x));
+    CHECK(x == doctest::Approx(2e-4));
+    for (const char* bad : {"", "nan", "inf", "-inf", "1e400", "12abc", " 1", "0.5 ", "0,5"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(io::parse_number(bad, x));
+    }
+    CHECK(io::parse_integer("-12", n));
+    CHECK(n == -12);
+    for (const char* bad : {"", "1.5", "1e3", "12abc", "99999999999999999999", " 3"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(io::parse_integer(bad, n));
+    }
+    const io::Interval lr = io::Interval::parse("(0, 1]");
+    CHECK_FALSE(lr.contains(0.0));
+    CHECK(lr.contains(1e-9));
+    CHECK(lr.contains(1.0));
+    CHECK_FALSE(lr.contains(1.0 + 1e-9));
+    const io::Interval beta = io::Interval::parse("[0, 1)");
+    CHECK(beta.contains(0.0));
+    CHECK_FALSE(beta.contains(1.0));
+    CHECK(io::Interval::parse("[1, inf)").contains(1e300));
+    CHECK_THROWS_AS(io::Interval::parse("0..1"), std::logic_error);
+}
+
+TEST_CASE("TrainingRun: a new run moves an older one aside; a NaN stop says whether a checkpoint exists") {
+    TempDir tmp;
+    manual_seed(1);
+    nn::Linear G(2, 16), D(16, 1);
+    optim::Adam optG(G.parameters()), optD(D.parameters());
+    const std::string dir = tmp.path + "/run";
+    gan::StepStats ok;
+    ok.d_loss = 1.0f, ok.g_loss = 2.0f, ok.d_real = 0.5f, ok.d_fake = 0.5f;
+    {
+        gan::TrainingRun first(dir, Json{{"model", "test"}});
+        first.log_step(ok);
+        gan::StepStats bad = ok;
+        bad.g_loss = NAN;
+        std::string message;
+        try {
+            first.log_step(bad);
+        } catch (const std::runtime_error& e) {
+            message = e.what();
+        }
+        CHECK_MESSAGE(message.find("step 2") != std::string::npos, message);
+        CHECK_MESSAGE(message.find("No checkpoint of this run was written yet") != std::string::npos, message);
+        first.end_epoch(G, D, optG, optD, Tensor({4, 1, 4, 4}, 0.5f));
+        try {
+            first.log_step(bad);
+        } catch (const std::runtime_error& e) {
+            message = e.what();
+        }
+        CHECK_MESSAGE(message.find(dir + "/checkpoint.safetensors") != std::string::npos, message);
+    }
+    gan::TrainingRun second(dir, Json{{"model", "test"}});
+    second.log_step(ok);  // a new run: the first one goes to run.old-1, whole
+    CHECK(std::filesystem::exists(dir + ".old-1/checkpoint.safetensors"));
+    CHECK(std::filesystem::exists(dir + ".old-1/samples/epoch_001.png"));
+    CHECK_FALSE(std::filesystem::exists(dir + "/checkpoint.safetensors"));
+    CHECK_FALSE(std::filesystem::exists(dir + "/samples/epoch_001.png"));
+    std::ifstream rows(dir + "/metrics.csv");
+    std::string header, row, none;
+    std::getline(rows, header);
+    std::getline(rows, row);
+    CHECK(row.rfind("1,1,", 0) == 0);
+    CHECK_FALSE(std::getline(rows, none));
+}

@@ -82,7 +82,14 @@ inline Dataset load_dataset(const std::string& name, const std::string& split, c
     if (name == "mnist") folder = "mnist";
     else if (name == "fashion" || name == "fashion-mnist") folder = "fashion-mnist";
     else throw std::invalid_argument("unknown dataset \"" + name + "\": use \"mnist\" or \"fashion\"");
-    return load_mnist_like((std::filesystem::path(data_root) / folder).string(), split);
+    const std::string dir = (std::filesystem::path(data_root) / folder).string();
+    Dataset data = load_mnist_like(dir, split);
+    // MNIST and Fashion-MNIST are 28x28, and every model of the examples is built for that: a
+    // file of another geometry is named here rather than met as a shape error at the first step.
+    if (data.height() != 28 || data.width() != 28)
+        throw std::runtime_error(dir + ": " + split + " images are " + std::to_string(data.height()) + "x" +
+                                 std::to_string(data.width()) + ", expected 28x28 (" + name + ")");
+    return data;
 }
 
 // Images [first, first + count) as an (count, 1, H, W) tensor, in order (for evaluation passes).

@@ -33,6 +33,11 @@ inline void add_gan_flags(io::Cli& cli, int epochs, int batch, double lr) {
     cli.option("--latent", 100, "size of the random vector z that G turns into an image");
     cli.option("--lr", lr, "Adam learning rate of G, and of D unless --lr-d is given (DCGAN paper: 2e-4)");
     cli.option("--beta1", 0.5, "Adam beta1 (DCGAN paper: 0.5; PyTorch's default 0.9 oscillates)");
+    cli.range("--epochs", "[1, 100000]");
+    cli.range("--batch", "[1, 4096]");
+    cli.range("--latent", "[1, 4096]");
+    cli.range("--lr", "(0, 1]");
+    cli.range("--beta1", "[0, 1)");
 }
 
 // --seed --threads --out --data --limit: the housekeeping flags of every training program.
@@ -44,6 +49,9 @@ inline void add_run_flags(io::Cli& cli, const std::string& out, const std::strin
     cli.option("--out", out, out_help);
     cli.option("--data", "data", "folder holding mnist/ and fashion-mnist/ (see data/fetch.sh)");
     cli.option("--limit", 0, "use only the first N " + images + " (0 = all): quick experiments");
+    cli.range("--seed", "[0, 2147483647]");
+    cli.range("--threads", "[0, 1024]");
+    cli.range("--limit", "[0, 100000000]");
 }
 
 // --lr-d --d-dropout --ema: the knobs of 02_dcgan's demo recipe (04_conditional_gan has them too).
@@ -51,11 +59,9 @@ inline void add_demo_flags(io::Cli& cli, double lr_d) {
     cli.option("--lr-d", lr_d, "Adam learning rate of D alone (0 = the same as --lr)");
     cli.option("--d-dropout", 0.0, "dropout in D after each conv block (the reference: 0.3)");
     cli.option("--ema", 0.995, "sample from an average of G's weights over ~1/(1-EMA) steps (0 = off)");
-}
-inline void check_demo_flags(io::Cli& cli) {
-    const double dropout = cli.number("--d-dropout"), ema = cli.number("--ema");
-    if (dropout < 0 || dropout >= 1 || ema < 0 || ema >= 1 || cli.number("--lr-d") < 0)
-        cli.fail("need 0 <= --d-dropout < 1, 0 <= --ema < 1, --lr-d >= 0");
+    cli.range("--lr-d", "[0, 1]");
+    cli.range("--d-dropout", "[0, 1)");
+    cli.range("--ema", "[0, 1)");
 }
 // D's learning rate: --lr-d, or --lr where --lr-d is 0.
 inline float d_learning_rate(io::Cli& cli) {
@@ -136,12 +142,17 @@ private:
 };
 
 // --resume: continue from the checkpoint in the run folder if there is one (and say so),
-// the weight average with it.
+// the weight average with it. Without --resume (or without a checkpoint) the run is a new one,
+// and an earlier run in the folder is moved aside first (TrainingRun::start_fresh).
 inline void resume_if_asked(io::Cli& cli, TrainingRun& run, nn::Module& G, nn::Module& D, optim::Optimizer& optG,
                             optim::Optimizer& optD, AveragedGenerator* average = nullptr) {
-    if (!cli.is_set("--resume")) return;
+    if (!cli.is_set("--resume")) {
+        run.start_fresh();  // an earlier run in the folder is moved aside, not mixed in
+        return;
+    }
     if (!run.resume(G, D, optG, optD)) {
         std::printf("no checkpoint in %s: starting a new run\n", run.dir().c_str());
+        run.start_fresh();
         return;
     }
     std::printf("resumed %s at epoch %d, step %ld\n", run.dir().c_str(), run.state.epoch, run.state.step);

@@ -8,9 +8,11 @@
 // plus the integer/f64 types PyTorch uses for e.g. BatchNorm's num_batches_tracked.
 #pragma once
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "../nn/module.hpp"
 #include "atomic_file.hpp"
@@ -62,8 +64,20 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
     uint64_t n;
     std::memcpy(&n, bytes.data(), 8);
     if (n > bytes.size() - 8) throw fail("header length " + std::to_string(n) + " exceeds the file size " + std::to_string(bytes.size()));
-    Json header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n), nullptr, false);
+    // A JSON object may legally repeat a key (the parser keeps the last one): in a header that
+    // would silently drop a tensor or a metadata entry, so a repeated key is an error here.
+    std::vector<std::set<std::string>> keys_seen;  // one set per open object
+    std::string repeated;
+    auto watch_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+        if (event == Json::parse_event_t::object_start) keys_seen.emplace_back();
+        else if (event == Json::parse_event_t::object_end) keys_seen.pop_back();
+        else if (event == Json::parse_event_t::key && !keys_seen.back().insert(parsed.get<std::string>()).second)
+            repeated = parsed.get<std::string>();
+        return true;
+    };
+    Json header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n), watch_keys, false);
     if (header.is_discarded() || !header.is_object()) throw fail("the header is not a JSON object");
+    if (!repeated.empty()) throw fail("the header names '" + repeated + "' twice");
     const size_t data_start = 8 + n, data_size = bytes.size() - data_start;
     StateDict out;
     std::vector<std::pair<size_t, size_t>> ranges;
@@ -75,6 +89,9 @@ inline StateDict parse_safetensors(const std::string& bytes, const std::string& 
         }
         try {
             const std::string dtype = info.at("dtype");
+            for (const char* key : {"shape", "data_offsets"})  // whole numbers: 2.5 must not become 2
+                for (const Json& d : info.at(key))
+                    if (!d.is_number_integer()) throw fail("tensor '" + name + "' has a " + key + " that is not a list of integers: " + info.at(key).dump());
             const auto dims = info.at("shape").get<std::vector<int64_t>>();  // 64-bit: no silent wrap-around
             auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
             if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
@@ -137,10 +154,21 @@ inline void save_module(const std::string& path, const nn::Module& m, const Meta
     save_safetensors(path, m.state_dict(), metadata);
 }
 
-// Load and check names and shapes; a checkpoint of another architecture is refused with the
-// list of what differs (and the file named).
+// Weights that hold NaN or infinity come from a run that diverged: refuse them, naming the file,
+// the tensor and where, rather than let them turn every later number into NaN.
+inline void require_finite(const StateDict& tensors, const std::string& path) {
+    for (const auto& [name, t] : tensors)
+        for (size_t i = 0; i < t.numel(); ++i)
+            if (!std::isfinite(t[i]))
+                throw std::runtime_error(path + ": tensor '" + name + "' holds " + (std::isnan(t[i]) ? "NaN" : "an infinity") +
+                                         " at index " + std::to_string(i) + " (a diverged run?); these weights are unusable");
+}
+
+// Load and check names, shapes and values; a checkpoint of another architecture is refused with
+// the list of what differs (and the file named).
 inline void load_module(const std::string& path, nn::Module& m) {
     StateDict sd = load_safetensors(path);
+    require_finite(sd, path);
     try {
         m.load_state_dict(sd);
     } catch (const std::invalid_argument& e) {
