@@ -159,7 +159,7 @@ static Reference load_or_compute_reference(nn::Sequential& classifier, const std
     const std::string cache = (std::filesystem::path(classifier_path).parent_path() / ("reference-" + dataset + ".json")).string();
     const std::string fingerprint = file_fingerprint(classifier_path);
     std::ifstream in(cache);
-    if (in) {
+    if (in) try {
         Json j = Json::parse(in, nullptr, false);
         if (!j.is_discarded() && j.value("classifier_fnv1a", std::string()) == fingerprint) {
             Reference r;
@@ -170,9 +170,13 @@ static Reference load_or_compute_reference(nn::Sequential& classifier, const std
                        j.at("floor").at("mean_confidence").get<double>()};
             r.test_accuracy = j.at("test_accuracy").get<double>();
             r.test_confidence = j.at("test_confidence").get<double>();
+            if (r.test.cov.a.size() != r.test.mean.size() * r.test.mean.size())
+                throw std::runtime_error("test_cov does not match test_mean");
             std::printf("reference statistics: %s\n", cache.c_str());
             return r;
         }
+    } catch (const std::exception& e) {  // a damaged cache is only a cache: say so and compute it again
+        std::printf("%s is damaged (%s): computing it again\n", cache.c_str(), e.what());
     }
     std::printf("computing the reference statistics (10,000 test and 10,000 training images) -> %s\n", cache.c_str());
     Reference r = compute_reference(classifier, dataset, data_root);

@@ -16,6 +16,7 @@
 #include "../data/dataset.hpp"
 #include "../io/atomic_file.hpp"
 #include "../io/canvas.hpp"
+#include "../io/cli.hpp"  // parse_number
 #include "../io/image_grid.hpp"
 #include "../io/json.hpp"
 #include "../io/plot.hpp"
@@ -125,7 +126,8 @@ inline bool load_encoder(const std::string& path, const std::string& recipe, nn:
     io::load_safetensors(path, &meta);
     if (meta["recipe"] != recipe) return false;
     io::load_module(path, E);
-    seconds = std::stod(meta["seconds"]);
+    if (!io::parse_number(meta["seconds"], seconds) || seconds < 0)
+        throw std::runtime_error(path + ": metadata 'seconds' is '" + meta["seconds"] + "', expected a number >= 0");
     return true;
 }
 
