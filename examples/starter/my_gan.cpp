@@ -15,6 +15,8 @@ using namespace minigan;
 
 constexpr int kSide = 28;               // images are kSide x kSide, one channel
 constexpr int kPixels = kSide * kSide;  // an MLP sees an image as one row of 784 numbers
+constexpr int kStrokeImages = 4096;     // the size of the synthetic training set
+constexpr uint32_t kStrokeSeed = 7;     // the synthetic set is the same in every run
 
 // n images (n, 1, 28, 28) in [-1, 1]: on black (-1), a white segment of random angle, length
 // and position, about two pixels wide. A pixel's ink falls from 1 to 0 as its distance d to the
@@ -61,9 +63,10 @@ int main(int argc, char** argv) {
     try {
         // ---- data: images in [-1, 1], the range of G's tanh ------------------------------------
         const std::string dir = cli.text("--data");
-        const data::Dataset train = dir.empty() ? make_strokes(4096, 7) : data::load_mnist_like(dir, "train");
+        const data::Dataset train =
+            dir.empty() ? make_strokes(kStrokeImages, kStrokeSeed) : data::load_mnist_like(dir, "train");
         data::Batcher batches(train, batch, static_cast<uint32_t>(cli.integer("--seed")));
-        std::printf("data: %zu %s images\n", train.size(), dir.empty() ? "synthetic stroke" : "MNIST");
+        std::printf("data: %zu images (%s)\n", train.size(), dir.empty() ? "synthetic strokes" : dir.c_str());
 
         // ---- models: G (N, latent) -> (N, 784) in [-1, 1];  D (N, 784) -> a logit (N, 1) ------
         using namespace nn;
