@@ -28,7 +28,8 @@
 //   optG.zero_grad(); g_loss.backward(); optG.step();
 #pragma once
 
-#include "core.hpp"  // tensor.hpp through optim.hpp: the engine
+#include "version.hpp"  // MINIGAN_VERSION_MAJOR/_MINOR/_PATCH/_STRING
+#include "core.hpp"    // tensor.hpp through optim.hpp: the engine
 
 #include "gan/train_step.hpp"
 #include "gan/models.hpp"

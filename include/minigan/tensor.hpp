@@ -6,6 +6,8 @@
 // initialisation, latent vectors and dropout lives here too, so a run is reproducible.
 #pragma once
 
+#include "version.hpp"  // MINIGAN_VERSION_*; stops a program that mixes two minigan copies
+
 #include <cmath>
 #include <cstdint>
 #include <random>
