@@ -18,6 +18,10 @@ Checked, over README.md, README.pt-BR.md, docs/**/*.md, exercises/README.md, exa
     where build/ is the build folder given, data/ a tiny MNIST-shaped fixture (the one
     tests/test_examples.py writes) and include/, examples/, exercises/, docs/, tests/, benchmarks/
     are the repository's. Each block has a time limit (MINIGAN_DOCS_TIMEOUT seconds, default 120).
+    A block it needs from build/ that this build lacks fails it, naming the target to build.
+  - a `text expected` block right after a `sh run` block (blank lines between, nothing else) is
+    output the page promises: each of its lines must appear, in order, in what the block prints.
+    (Use a plain `text` block for output that differs between machines: timings, rounding.)
 Every error names the page, the line, the link or block, and what is wrong.
 Exit code 0: all passed; 1: something failed; 77 ("skipped", for CTest and Meson): the pages are
 fine but `sh run` blocks could not run because this build has no examples at all.
@@ -58,7 +62,7 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 
 
 def split_page(text):
-    """(prose lines with fenced blocks blanked out, [fenced blocks as (first line, info, body)])."""
+    """(prose lines with fenced blocks blanked out, [fenced blocks as (first line, info, body, last line)])."""
     prose, blocks = [], []
     fence, info, body, start = None, None, [], 0
     for number, line in enumerate(text.split("\n"), start=1):
@@ -72,12 +76,12 @@ def split_page(text):
         else:
             prose.append("")
             if match and match.group(2).startswith(fence) and not match.group(3).strip():
-                blocks.append((start, info, "\n".join(body)))
+                blocks.append((start, info, "\n".join(body), number))
                 fence = None
             else:
                 body.append(line)
     if fence is not None:
-        blocks.append((start, info, "\n".join(body)))   # unclosed: still checked, as markdown renders it
+        blocks.append((start, info, "\n".join(body), number))   # unclosed: still checked, as markdown renders it
     return prose, blocks
 
 
@@ -228,15 +232,39 @@ def check_translations(root, report):
 # ---- running the `sh run` blocks ------------------------------------------------------------
 
 def runnable_blocks(root, pages):
-    """[(page, first line, body)] of every fenced block whose info string is `sh run`."""
+    """[(page, first line, body, expected lines or None)] of every fenced block whose info string is
+    `sh run`. A `text expected` block right after it (only blank lines between) holds lines that the
+    output must contain, in that order (each one a substring of an output line)."""
     found = []
     for page in pages:
         with open(os.path.join(root, page), encoding="utf-8") as f:
-            _, blocks = split_page(f.read())
-        for start, info, body in blocks:
-            if info.split() == ["sh", "run"]:
-                found.append((page, start, body))
+            text = f.read()
+        lines = text.split("\n")
+        _, blocks = split_page(text)
+        for k, (start, info, body, end) in enumerate(blocks):
+            if info.split() != ["sh", "run"]:
+                continue
+            expected = None
+            if k + 1 < len(blocks):
+                n_start, n_info, n_body, _ = blocks[k + 1]
+                between = lines[end:n_start - 1]
+                if n_info.split() == ["text", "expected"] and all(not l.strip() for l in between):
+                    expected = [l.rstrip() for l in n_body.split("\n") if l.strip()]
+            found.append((page, start, body, expected))
     return found
+
+
+def missing_expected(output, expected):
+    """The first expected line not found (in order) in the output, or None when all are there."""
+    out_lines = output.split("\n")
+    at = 0
+    for want in expected:
+        while at < len(out_lines) and want not in out_lines[at]:
+            at += 1
+        if at == len(out_lines):
+            return want
+        at += 1
+    return None
 
 
 def has_examples(build):
@@ -268,7 +296,7 @@ def run_blocks(root, build, blocks, report):
         return None
     sandbox = make_sandbox(root, build)
     try:
-        for page, start, body in blocks:
+        for page, start, body, expected in blocks:
             needed = sorted(set(re.findall(r"(?<![\w./-])(?:\./)?(build/[\w./+-]*\w)", body)))
             missing = [p for p in needed if not os.path.exists(os.path.join(sandbox, p))]
             if missing:
@@ -288,6 +316,11 @@ def run_blocks(root, build, blocks, report):
             if proc.returncode != 0:
                 report.error(page, start, f"`sh run` block exited with {proc.returncode}:\n{body}\n"
                                           f"--- output ---\n{proc.stdout[-3000:]}")
+            elif expected and missing_expected(proc.stdout, expected) is not None:
+                report.error(page, start, f"`sh run` block no longer prints what the page shows after it: "
+                                          f"the line\n  {missing_expected(proc.stdout, expected)}\nis missing "
+                                          f"(in order) from the output of\n{body}\n--- output ---\n"
+                                          f"{proc.stdout[-3000:]}\n--- update the `text expected` block ---")
             else:
                 print(f"ran {page}:{start} ({time.time() - began:.1f} s)")
     finally:
@@ -356,7 +389,9 @@ def self_test():
         write("docs/course.md", "[lesson 1](lessons/01-a.md), [lesson 2](lessons/02-b.md), [extra](extra.md)\n"
                                 "```sh run\nbuild/examples/hello\ntest -d data/mnist && test -f include/lib.hpp\n```\n"
                                 "```sh run\nexit 3\n```\n"
-                                "```sh run\nbuild/examples/absent --flag\n```\n")
+                                "```sh run\nbuild/examples/absent --flag\n```\n"
+                                "```sh run\nbuild/examples/hello\n```\n\n```text expected\nhello\n```\n"
+                                "```sh run\nbuild/examples/hello\n```\n```text expected\ngoodbye\n```\n")
         write("docs/pt-BR/course.md", "[lição 1](lessons/01-a.md)\n")
         write("docs/lessons/01-a.md", "![a picture](../images/missing.png)\n")
         write("docs/pt-BR/lessons/01-a.md", "[`conv2d`](../../../../include/lib.hpp#L4-L6)\n")
@@ -381,6 +416,7 @@ def self_test():
             ("docs/pt-BR/lessons/03-only-pt.md:", "missing English edition docs/lessons/03-only-pt.md"),
             ("docs/course.md:6:", "exited with 3"),
             ("docs/course.md:9:", "needs build/examples/absent, which the build"),
+            ("docs/course.md:19:", "no longer prints what the page shows after it: the line\n  goodbye\n"),
         ]
         failures = []
         for prefix, phrase in expected:
