@@ -30,7 +30,7 @@ static void check_normal(const std::string& what, const V& w, double want_mean, 
         pt = "gamma da BatchNorm tem média 0: é N(1, 0.02) (a BatchNorm começa como a identidade), não N(0, 0.02)";
         en = "BatchNorm's gamma has mean 0: it is N(1, 0.02) (BatchNorm starts as the identity), not N(0, 0.02)";
     } else if (sd > 0.1) {
-        pt = "desvio-padrão ~" + exercise::num(sd) + ": o DCGAN usa 0.02 (não 0.2)";
+        pt = "desvio-padrão ~" + exercise::num(sd) + ": a DCGAN usa 0.02 (não 0.2)";
         en = "standard deviation ~" + exercise::num(sd) + ": DCGAN uses 0.02 (not 0.2)";
     } else {
         pt = "a média deve ser " + exercise::num(want_mean) + " e o desvio-padrão 0.02";
