@@ -65,6 +65,14 @@ grep -q "the reference path (-DMINIGAN_REFERENCE)" "$scratch/all/cmake.log" ||
 n=$(ctest --test-dir "$scratch/all/build" -L exercises -N | grep -c 'Test *#' || true)
 ((n == ${#ids[@]})) || { echo "ERROR: the workspace registers $n exercise tests, expected ${#ids[@]}"; exit 1; }
 echo "ok: the workspace configures on the reference path, with ${#ids[@]} tests labelled exercises"
+# and its Meson build too: reference=true, exercises=true, every exercise a test of the suite 'exercises'
+meson setup "$scratch/all/build-meson" "$scratch/all" -Dexamples=false > "$scratch/all/meson.log" 2>&1 ||
+  { tail -20 "$scratch/all/meson.log"; exit 1; }
+grep -q "the reference path (-DMINIGAN_REFERENCE)" "$scratch/all/meson.log" ||
+  { echo "ERROR: the workspace's Meson build is not on the reference path by default"; exit 1; }
+n=$(meson test -C "$scratch/all/build-meson" --list --suite exercises 2>/dev/null | grep -c 'exercises / E' || true)
+((n == ${#ids[@]})) || { echo "ERROR: the workspace's Meson build registers $n tests in the suite exercises, expected ${#ids[@]}"; exit 1; }
+echo "ok: its Meson build too (reference=true, exercises=true): ${#ids[@]} tests in the suite exercises"
 
 step "3. mutants: each known mistake fails its exercise with its diagnosis"
 MUTANT_DIR=$scratch/mutants JOBS=$JOBS bash exercises/check_mutants.sh
