@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# exercises/ci.sh - the exercises' proof, as .ci/test runs it (about 3 minutes on 2 cores):
+# exercises/ci.sh - the exercises' proof, as .ci/test runs it (221 s of CPU time with JOBS=1):
 #   1. on the repository (every exercise solved): the exercise tests build with CMake on the reference
 #      path (-DMINIGAN_REFERENCE=ON, warnings are errors), are registered with the label `exercises`,
 #      and all pass                                                                   -> build-exercises/
