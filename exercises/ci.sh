@@ -89,7 +89,7 @@ diff -r -I 'exercise_todo (exercises/start)' include "$scratch/all/include" > "$
 cmake -S "$scratch/all" -B "$scratch/all/build" -DMINIGAN_BUILD_EXAMPLES=ON > "$scratch/all/cmake.log" 2>&1 ||
   { tail -20 "$scratch/all/cmake.log"; exit 1; }
 cmake --build "$scratch/all/build" -j "$JOBS" --target 02_dcgan > "$scratch/all/build.log" 2>&1 || { tail -30 "$scratch/all/build.log"; exit 1; }
-python3 -c "import sys; sys.path.insert(0, 'tests'); import test_examples; test_examples.make_fixture(sys.argv[1], train=256, test=64)" "$scratch/fixture"
+python3 -B -c "import sys; sys.path.insert(0, 'tests'); import test_examples; test_examples.make_fixture(sys.argv[1], train=256, test=64)" "$scratch/fixture"
 (cd "$scratch/all" && build/examples/02_dcgan --data "$scratch/fixture" --epochs 2 --batch 32 --threads "$JOBS" --out "$scratch/dcgan-run") \
   > "$scratch/dcgan.log" 2>&1 || { tail -20 "$scratch/dcgan.log"; exit 1; }
 grep -q "reference path" "$scratch/dcgan.log" || { echo "ERROR: 02_dcgan did not run on the reference path"; head -3 "$scratch/dcgan.log"; exit 1; }
