@@ -140,7 +140,7 @@ TEST_CASE("E01 one x feeds three activations: each backward adds (+=) its share"
                exercise::all_close(g, l, 3e-3, 1e-4);
     };
     exercise::compare("dx (sigmoid + tanh + leaky_relu)", got, want, {12},
-                      {{"x recebeu só a contribuição de uma das três funções: uma backward usou = no lugar de += "
+                      {{"x recebeu só a contribuição de uma das três funções: um backward usou = no lugar de += "
                         "e apagou o que as outras já tinham somado",
                         "x got the contribution of only one of the three: a backward used = instead of += "
                         "and erased what the others had added",

@@ -77,7 +77,7 @@ TEST_CASE("E02 a diamond: d = (a*a + a) * (a*a), every path back to a adds up") 
     V want;
     for (float v : a0) want.push_back(4 * v * v * v + 3 * v * v);
     exercise::compare("da", a.grad().data, want, {3},
-                      {{"tudo zero: o passeio rodou na ordem errada; percorra a ordem topológica de trás para frente "
+                      {{"tudo zero: o percurso seguiu a ordem errada; percorra a ordem topológica de trás para frente "
                         "(da saída às entradas), para que cada nó tenha recebido tudo antes de repassar",
                         "all zero: the walk ran in the wrong order; walk the topological order from the back "
                         "(output to inputs), so each node has received everything before it passes it on",

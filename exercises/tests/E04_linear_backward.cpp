@@ -58,7 +58,7 @@ TEST_CASE("E04 x used by two layers: dx collects both (+=, beta = 1 in the GEMM)
                 only_b[n * IN + k] += w1[j * IN + k];
             }
     exercise::compare("dx (two layers read x)", x.grad().data, want, {N, IN},
-                      {{"dx tem só uma das duas camadas: o backward sobrescreveu dx (beta = 0 no gemm, ou =) em vez de somar (beta = 1, +=)",
+                      {{"dx recebeu a contribuição de só uma das duas camadas: o backward sobrescreveu dx (beta = 0 no gemm, ou =) em vez de somar (beta = 1, +=)",
                         "dx holds only one of the two layers: the backward overwrote dx (beta = 0 in the gemm, or =) instead of adding (beta = 1, +=)",
                         [only_a, only_b](const V& g, const V&) {
                             return exercise::all_close(g, only_a, 1e-4, 1e-5) || exercise::all_close(g, only_b, 1e-4, 1e-5);

@@ -64,7 +64,7 @@ TEST_CASE("E05 im2col with padding 1 and stride 2: (2, 5, 4) image, k = 3, secon
     const V want = naive(img, g, ld, offset);
     INFO("geometry: C = 2, H = 5, W = 4, k = 3, stride 2, padding 1 -> Ho = 3, Wo = 2; col (18, " << ld << "), offset " << offset);
     exercise::compare("col", col, want, {g.patch_size(), static_cast<int>(ld)},
-                      {{"posições de preenchimento (padding) ficaram sem escrever: fora da imagem, col deve valer 0",
+                      {{"as posições de preenchimento (padding) não foram escritas: fora da imagem, col deve valer 0",
                         "padding positions were left unwritten: outside the image, col must be 0",
                         [want](const V& got, const V&) {
                             for (size_t i = 0; i < got.size(); ++i)

@@ -70,7 +70,7 @@ TEST_CASE("E06 conv2d backward: dW, dx, db of x (2, 2, 5, 5), W (3, 2, 3, 3), st
                                 dx[((n * Ci + c) * H + h) * H + ww] += g * w0[((o * Ci + c) * k + u) * k + v];
                             }
                 }
-    const Cause not_accumulated{"dW não acumulou entre dois backward: o gemm de dW deve somar (beta = 1), não sobrescrever (beta = 0)",
+    const Cause not_accumulated{"dW não acumulou entre duas chamadas de backward: o gemm de dW deve somar (beta = 1), não sobrescrever (beta = 0)",
                                 "dW did not accumulate over two backward calls: dW's gemm must add (beta = 1), not overwrite (beta = 0)",
                                 [](const V& g, const V& want) { return exercise::scaled(g, want, 0.5); }};
     exercise::compare("dW", w.grad().data, dw, {O, Ci, k, k}, {not_accumulated});

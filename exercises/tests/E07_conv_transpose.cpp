@@ -84,7 +84,7 @@ TEST_CASE("E07 conv_transpose2d backward: dx and dW (two backward calls accumula
                                 dw[((c * O + o) * K + u) * K + v] += g * x0[((n * C + c) * H + i) * H + j];
                             }
     auto half = [](const char* what) {
-        return Cause{std::string(what) + " não acumulou entre dois backward: some no gradiente que já existe (beta = 1, add_..., +=)",
+        return Cause{std::string(what) + " não acumulou entre duas chamadas de backward: some ao gradiente que já existe (beta = 1, add_..., +=)",
                      std::string(what) + " did not accumulate over two backward calls: add into the existing gradient (beta = 1, add_..., +=)",
                      [](const V& g, const V& want) { return exercise::scaled(g, want, 0.5); }};
     };

@@ -74,7 +74,7 @@ TEST_CASE("E08 running statistics after one training step (momentum 0.1, running
         biased_v.push_back(static_cast<float>((1 - M) + M * s.var[c]));
     }
     exercise::compare("running_mean", rm.data, want_m, {C},
-                      {like("o momentum está do lado errado: PyTorch faz (1 - m) * antigo + m * novo, com m = 0.1 "
+                      {like("o momentum está do lado errado: o PyTorch faz (1 - m) * antigo + m * novo, com m = 0.1 "
                             "(o momentum 0.9 do Keras é o outro lado da média)",
                             "the momentum is on the wrong side: PyTorch does (1 - m) * old + m * new, with m = 0.1 "
                             "(Keras' momentum 0.9 names the other side)", reversed_m)});

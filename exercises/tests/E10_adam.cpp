@@ -102,7 +102,7 @@ TEST_CASE("E10 the first step moves every parameter by about lr, whatever the gr
     for (float g : V{1e-3f, -0.5f, 2.0f, -30.0f, 100.0f})
         no_bc.push_back(static_cast<float>(-0.01 * 0.1 * g / (std::sqrt(0.001 * g * g) + 1e-8)));
     exercise::compare("p after step 1", p.value().data, want, {5},
-                      {like("o primeiro passo não é lr (é ~3.16 lr): falta a correção de viés? m e v começam em zero, "
+                      {like("o primeiro passo não é lr (é ~3,16 lr): falta a correção de viés? m e v começam em zero, "
                             "divida m por (1 - b1^t) e v por (1 - b2^t)",
                             "the first step is not lr (it is ~3.16 lr): bias correction missing? m and v start at zero, "
                             "divide m by (1 - b1^t) and v by (1 - b2^t)", no_bc)},
@@ -125,7 +125,7 @@ TEST_CASE("E10 five steps against torch.optim.Adam (tests/data/vectors.json)") {
             const bool ok = exercise::compare(
                 c.name + ": p after step " + std::to_string(t + 1), p.value().data, c.after[t], {static_cast<int>(p0.size())},
                 {like(kBiasPt, kBiasEn, no_bc[t]),
-                 like("eps entrou na raiz: PyTorch soma eps DEPOIS, sqrt(v / (1 - b2^t)) + eps (importa com gradientes minúsculos)",
+                 like("eps entrou na raiz: o PyTorch soma o eps DEPOIS, sqrt(v / (1 - b2^t)) + eps (isso faz diferença com gradientes minúsculos)",
                       "eps went inside the square root: PyTorch adds it AFTER, sqrt(v / (1 - b2^t)) + eps (it matters for tiny gradients)",
                       eps_in[t]),
                  {"NaN: raiz de um número negativo? v acumula g^2 (sempre >= 0), não g",

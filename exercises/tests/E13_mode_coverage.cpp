@@ -33,7 +33,7 @@ TEST_CASE("E13 six samples by hand: 4 modes on a circle of radius 2, stddev 0.1"
                       {2.0f, 4.0f / 6.0f}, {2},
                       {gives("comparou a distância AO QUADRADO com 3 stddev: compare d^2 com (3 stddev)^2 (ou d com 3 stddev)",
                              "compared the SQUARED distance with 3 stddev: compare d^2 with (3 stddev)^2 (or d with 3 stddev)", 3.0f, 5.0f / 6.0f),
-                       gives("um modo contou como coberto por uma amostra longe dele: só amostras de alta qualidade (a menos de 3 stddev) cobrem um modo",
+                       gives("um modo foi contado como coberto por uma amostra longe dele: só amostras de alta qualidade (a menos de 3 stddev) cobrem um modo",
                              "a mode was counted as covered by a sample far from it: only high-quality samples (within 3 stddev) cover a mode", 3.0f, 4.0f / 6.0f),
                        {"a fração de alta qualidade é sobre as amostras (6), não sobre os modos (4)",
                         "the high-quality fraction is over the samples (6), not over the modes (4)",
@@ -55,7 +55,7 @@ TEST_CASE("E13 a collapsed generator: 2,000 samples from 5 of 8 modes -> 5 modes
                      "5 modes should be covered (the samples come from 5 of the 8)", "got " + std::to_string(c.modes_covered));
     // P(|noise| < 3 stddev) for a 2-d Gaussian is 1 - e^(-9/2) = 0.989
     exercise::expect(c.high_quality_fraction > 0.97 && c.high_quality_fraction <= 1.0,
-                     "a fração de alta qualidade deveria ser ~0.989 = 1 - e^(-4.5) para ruído gaussiano 2-d",
+                     "a fração de alta qualidade deveria ser ~0,989 = 1 - e^(-4,5) para ruído gaussiano em 2D",
                      "the high-quality fraction should be ~0.989 = 1 - e^(-4.5) for 2-d Gaussian noise",
                      "got " + exercise::num(c.high_quality_fraction));
 }

@@ -27,10 +27,10 @@ static void check_normal(const std::string& what, const V& w, double want_mean, 
         en = "this looks like the default init (uniform in +-1/sqrt(fan_in)): dcgan_init never reached this layer; "
              "walk the children (children()) recursively";
     } else if (want_mean == 1.0 && std::fabs(mean) < 0.01) {
-        pt = "gamma da BatchNorm tem média 0: é N(1, 0.02) (a BatchNorm começa como a identidade), não N(0, 0.02)";
+        pt = "o gamma da BatchNorm tem média 0: é N(1, 0.02) (a BatchNorm começa como a identidade), não N(0, 0.02)";
         en = "BatchNorm's gamma has mean 0: it is N(1, 0.02) (BatchNorm starts as the identity), not N(0, 0.02)";
     } else if (sd > 0.1) {
-        pt = "desvio-padrão ~" + exercise::num(sd) + ": o DCGAN usa 0.02 (não 0.2)";
+        pt = "desvio-padrão ~" + exercise::num(sd) + ": a DCGAN usa 0.02 (não 0.2)";
         en = "standard deviation ~" + exercise::num(sd) + ": DCGAN uses 0.02 (not 0.2)";
     } else {
         pt = "a média deve ser " + exercise::num(want_mean) + " e o desvio-padrão 0.02";

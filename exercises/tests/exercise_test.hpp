@@ -67,7 +67,7 @@ inline std::vector<Cause> generic_causes() {
         {"aparece NaN ou infinito: uma conta estourou (exp de um número grande? divisão por zero?)",
          "NaN or infinity: something overflowed (exp of a large number? a division by zero?)",
          [](auto& g, auto&) { for (float v : g) if (!std::isfinite(v)) return true; return false; }},
-        {"tudo zero: nada foi somado ao gradiente (esqueceu o += ? testou parent_grad e saiu?)",
+        {"tudo zero: nada foi somado ao gradiente (esqueceu o += ? retornou antes de somar?)",
          "all zero: nothing reached the gradient (a missing += ? returned early?)",
          [](auto& g, auto& w) { bool z = true, wz = true; for (float v : g) z = z && v == 0.0f; for (float v : w) wz = wz && v == 0.0f; return z && !wz; }},
         {"exatamente 2x o esperado: acumulou duas vezes?", "exactly 2x the expected value: accumulated twice?",

@@ -45,7 +45,7 @@ struct exercise_todo : std::logic_error {
                                const std::string& title_en) {
         std::string where = file + ":" + std::to_string(line), anchor = "#" + std::string(1, 'e') + id.substr(1);
         return "exercise_todo " + id + "\n"
-               "  pt-BR: exercício " + id + " por fazer (" + title_pt + "): escreva o código em " + where +
+               "  pt-BR: exercício " + id + " ainda não resolvido (" + title_pt + "): escreva o código em " + where +
                "\n         leia docs/pt-BR/exercises.md" + anchor + "; rode: ctest --test-dir build -L exercises -R " + id +
                " --output-on-failure\n"
                "  en:    exercise " + id + " to do (" + title_en + "): write the code at " + where +

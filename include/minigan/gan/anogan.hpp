@@ -205,10 +205,14 @@ inline Var izif_score(nn::Module& G, nn::Sequential& D, nn::Module& E, size_t fe
                                     " but the queries have shape " + shape_str(x.shape()));
     Var fx = discriminator_features(D, x, feature_layers);
     Var fg = discriminator_features(D, gz, feature_layers);
-    const float n = static_cast<float>(x.numel() / x.shape()[0]), n_f = static_cast<float>(fx.numel() / fx.shape()[0]);
     if (generated) *generated = gz;
     if (code) *code = ex;
+    // EXERCISE E15 begin
+    // the mean squared residual of the image plus kappa times the mean squared residual of the
+    // features, per query (sum_per_query sums all but the batch axis)
+    const float n = static_cast<float>(x.numel() / x.shape()[0]), n_f = static_cast<float>(fx.numel() / fx.shape()[0]);
     return sum_per_query(square(x - gz)) * (1.0f / n) + sum_per_query(square(fx - fg)) * (kappa / n_f);
+    // EXERCISE E15 end
 }
 
 struct EncoderOptions {

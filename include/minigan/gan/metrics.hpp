@@ -58,22 +58,30 @@ inline std::vector<RocPoint> roc_curve(const std::vector<float>& scores, const s
     for (int y : is_anomaly) (y ? positives : negatives) += 1;
 
     std::vector<RocPoint> curve{{0.0, 0.0, INFINITY}};
+    // EXERCISE E15 begin
+    // Walk the scores from the highest down; at each distinct score t flag the whole tie at once
+    // (tp anomalies, fp normals flagged so far) and add the point (fp / negatives, tp / positives, t).
     double tp = 0, fp = 0;
     for (size_t k = 0; k < order.size();) {
         const float t = scores[order[k]];
         for (; k < order.size() && scores[order[k]] == t; ++k) (is_anomaly[order[k]] ? tp : fp) += 1;  // the whole tie
         curve.push_back({fp / negatives, tp / positives, t});
     }
+    // EXERCISE E15 end
     return curve;
 }
 
 // Area under the ROC curve by the trapezoid rule (a tie's diagonal step adds half its box).
 inline double auroc(const std::vector<float>& scores, const std::vector<int>& is_anomaly) {
     const std::vector<RocPoint> curve = roc_curve(scores, is_anomaly);
+    // EXERCISE E15 begin
+    // area = sum over consecutive points of (fpr_i - fpr_{i-1}) * (tpr_i + tpr_{i-1}) / 2: a tie's
+    // diagonal step gets half its box, which is "a tied (anomaly, normal) pair counts 1/2"
     double area = 0.0;
     for (size_t i = 1; i < curve.size(); ++i)
         area += (curve[i].fpr - curve[i - 1].fpr) * (curve[i].tpr + curve[i - 1].tpr) / 2.0;
     return area;
+    // EXERCISE E15 end
 }
 
 // The same number by its definition, P(score of anomaly > score of normal) + P(tie) / 2, over
