@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     cli.option("--search-steps", 300, "Adam steps on z per searched window");
     cli.option("--search-lr", 0.05, "Adam learning rate on z");
     cli.option("--lambda", 0.1, "weight of the discrimination loss in latent search (Schlegl et al.: 0.1)");
-    cli.flag("--quick", "a tiny run for tests: short runs, 2 epochs, 4 searched windows of 5 steps");
+    cli.flag("--quick", "a tiny run for tests, in seconds: replaces the run lengths, --onset, both --*epochs and the search sizes");
     cli.option("--seed", 1, "random seed of the plant runs and the training (same seed, same run on one thread)");
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
     cli.option("--out", "runs/sensor_anogan", "output folder");
@@ -291,9 +291,9 @@ int main(int argc, char** argv) {
                         delay_text(d_gan).c_str(), delay_text(d_pca).c_str());
 
             // Pictures: the run with its scores; the most anomalous faulty window; the ROC curves.
-            const std::vector<gan::ScoredRun> methods{{"f-AnoGAN", r.encoded.izif, t_gan, io::plot_colour(3)},
+            const std::vector<gan::ScoredRun> methods{{"f-AnoGAN", r.encoded.izif, t_gan, io::plot_colour(4)},
                                                       {"PCA (SPE)", r.pca, t_pca, io::plot_colour(1)}};
-            const std::vector<gan::ScoredRun> paired{{"f-AnoGAN", gan_pair.scores, t_gan, io::plot_colour(3)},
+            const std::vector<gan::ScoredRun> paired{{"f-AnoGAN", gan_pair.scores, t_gan, io::plot_colour(4)},
                                                      {"PCA (SPE)", pca_pair.scores, t_pca, io::plot_colour(1)}};
             gan::write_signal_plot(out + "/signal_" + r.name + ".png", "fault: " + r.name + " (shaded: f-AnoGAN alarm)",
                                    r.signals, r.windows, methods, onset);

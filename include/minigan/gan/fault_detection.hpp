@@ -185,6 +185,7 @@ inline void write_window_panel(const std::string& path, const std::string& title
         opt.x_label = std::string(data::channel_name(c)) + ": sample in the window";
         opt.y_label = "scaled";
         opt.width = 640, opt.height = c == 0 ? 250 : 210;
+        opt.x_min = 0, opt.x_max = static_cast<float>(length - 1);
         opt.y_min = -1.5f, opt.y_max = 1.5f;
         opt.legend = c == 0;
         rows.push_back(io::draw_plot({x, g, r}, opt));
