@@ -53,10 +53,13 @@ std::shared_ptr<nn::Sequential> window_discriminator(int hidden, int values) {
                             make<Linear>(2 * hidden, hidden), make<LeakyReLU>(0.2f), make<Dropout>(0.3f),
                             make<Linear>(hidden, 1));
 }
+// E: window -> z, D's layout without Dropout. No Tanh at the end (03_anogan's E has one): G
+// learned from z ~ N(0, 1), whose entries leave (-1, 1) a third of the time, and a Tanh
+// would keep E from reaching those windows (measured: a worse izi_f loss and AUROC).
 std::shared_ptr<nn::Sequential> window_encoder(int latent, int hidden, int values) {
     using namespace nn;
     return make<Sequential>(make<Flatten>(), make<Linear>(values, 2 * hidden), make<LeakyReLU>(0.2f),
-                            make<Linear>(2 * hidden, hidden), make<LeakyReLU>(0.2f), make<Linear>(hidden, latent), make<Tanh>());
+                            make<Linear>(2 * hidden, hidden), make<LeakyReLU>(0.2f), make<Linear>(hidden, latent));
 }
 constexpr size_t kFeatureLayers = 6;
 
@@ -100,13 +103,13 @@ int main(int argc, char** argv) {
     cli.option("--window", 64, "samples per window");
     cli.option("--stride", 8, "samples between the starts of consecutive windows");
     cli.option("--false-alarm-rate", 0.01, "share of healthy validation windows allowed above the alarm threshold");
-    cli.option("--epochs", 40, "passes of GAN training over the healthy windows");
+    cli.option("--epochs", 300, "passes of GAN training over the healthy windows");
     cli.option("--batch", 64, "windows per step");
     cli.option("--latent", 16, "size of z");
     cli.option("--hidden", 128, "width of the MLPs (G: latent -> hidden -> 2 hidden -> window)");
     cli.option("--lr", 2e-4, "Adam learning rate of G and D");
     cli.option("--beta1", 0.5, "Adam beta1");
-    cli.option("--encoder-epochs", 40, "passes of izi_f encoder training over the healthy windows");
+    cli.option("--encoder-epochs", 100, "passes of izi_f encoder training over the healthy windows");
     cli.option("--encoder-lr", 1e-3, "Adam learning rate of the encoder");
     cli.option("--kappa", 1.0, "weight of the feature term in the izi_f score (Schlegl et al. 2019: 1)");
     cli.option("--pca-components", 12, "principal components the PCA baseline keeps");
@@ -302,7 +305,7 @@ int main(int argc, char** argv) {
                 if (r.windows.faulty[i] && (!r.windows.faulty[worst] || r.encoded.izif[i] > r.encoded.izif[worst])) worst = i;
             const size_t per_window = static_cast<size_t>(values);
             gan::write_window_panel(out + "/window_" + r.name + ".png",
-                                    r.name + ": window at " + io::fixed(r.windows.start[worst] * dt, 1) + " s",
+                                    r.name + ": top f-AnoGAN window, " + io::fixed(r.windows.start[worst] * dt, 1) + " s",
                                     r.windows.x.ptr() + worst * per_window, r.encoded.generated.ptr() + worst * per_window, window);
             rocs.push_back(gan::roc_plot(r.name, paired, gan_pair.faulty));
         }

@@ -60,7 +60,8 @@ inline std::vector<FaultType> all_fault_types() {
             FaultType::gain_loss, FaultType::noise, FaultType::sluggish};
 }
 
-// One fault: active for samples onset <= k < end (end <= 0: to the end of the run).
+// One fault: active for samples onset <= k < end (end <= 0: to the end of the run). A single
+// spike (period 0) is best given end = onset + 1: then only the windows holding it are faulty.
 struct Fault {
     FaultType type;
     int onset = 0;

@@ -204,6 +204,7 @@ inline io::Image roc_plot(const std::string& title, const std::vector<ScoredRun>
     opt.y_label = "detection rate";
     opt.x_min = 0, opt.x_max = 1, opt.y_min = 0, opt.y_max = 1;
     opt.width = 420, opt.height = 400;
+    opt.x_ticks = 5, opt.y_ticks = 5;  // 0, 0.2, ..., 1: room for each label
     return io::draw_plot(curves, opt);
 }
 

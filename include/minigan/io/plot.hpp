@@ -113,6 +113,7 @@ struct PlotOptions {
     float x_min = std::numeric_limits<float>::quiet_NaN(), x_max = std::numeric_limits<float>::quiet_NaN();
     float y_min = std::numeric_limits<float>::quiet_NaN(), y_max = std::numeric_limits<float>::quiet_NaN();
     bool legend = true;
+    int x_ticks = 8, y_ticks = 6;  // about how many labelled ticks on each axis
     // x ranges [first, second] shaded in band_colour behind the curves (e.g. where an alarm is up).
     std::vector<std::pair<float, float>> bands;
     RGB band_colour = {255, 215, 215};
@@ -141,7 +142,7 @@ inline Image draw_plot(const std::vector<Series>& series, const PlotOptions& opt
                 y_lo = std::min<double>(y_lo, s.y[i]), y_hi = std::max<double>(y_hi, s.y[i]);
             }
     }
-    const Axis ax = make_axis(x_lo, x_hi, opt.x_min, opt.x_max, 8), ay = make_axis(y_lo, y_hi, opt.y_min, opt.y_max, 6);
+    const Axis ax = make_axis(x_lo, x_hi, opt.x_min, opt.x_max, opt.x_ticks), ay = make_axis(y_lo, y_hi, opt.y_min, opt.y_max, opt.y_ticks);
     const std::vector<double> x_ticks = axis_ticks(ax), y_ticks = axis_ticks(ay);
 
     // 2. Layout: the plot area [left, right] x [top, bottom] leaves room for the labels.
