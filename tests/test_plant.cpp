@@ -1,5 +1,6 @@
 // test_plant.cpp - data/plant.hpp (the PI-controlled tank, its faults, the windows),
-// eval/pca.hpp (the baseline) and gan/fault_detection.hpp (alarm threshold, detection delay),
+// eval/pca.hpp (the baseline), gan/fault_detection.hpp (alarm threshold, detection delay) and
+// the shaded bands of io/plot.hpp,
 // on cases worked out by hand.
 // Run one case: ./test_plant -tc="*stuck*"
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -230,4 +231,33 @@ TEST_CASE("PCA: the directions of a line and a plane, and the SPE of points off 
     const eval::Pca first = eval::Pca::fit(y, 1);
     CHECK(first.explained() == doctest::Approx(6.0 / (6.0 + 10.0 / 3)));
     CHECK_THROWS_AS(eval::Pca::fit(y, 4), std::invalid_argument);
+}
+
+TEST_CASE("io::PlotOptions::bands shade an x range behind the curves, and only that range") {
+    const io::Series line{"y", {0, 10}, {0, 1}, {0, 0, 0}};
+    io::PlotOptions opt;
+    opt.legend = false;
+    auto band_pixels = [&](const io::Image& image, int& left, int& right) {
+        long count = 0;
+        left = image.width, right = -1;
+        for (int y = 0; y < image.height; ++y)
+            for (int x = 0; x < image.width; ++x) {
+                const uint8_t* p = image.at(x, y);
+                if (p[0] == opt.band_colour.r && p[1] == opt.band_colour.g && p[2] == opt.band_colour.b)
+                    ++count, left = std::min(left, x), right = std::max(right, x);
+            }
+        return count;
+    };
+    int left, right;
+    CHECK(band_pixels(io::draw_plot({line}, opt), left, right) == 0);
+    opt.bands = {{2.0f, 4.0f}};
+    const long shaded = band_pixels(io::draw_plot({line}, opt), left, right);
+    CHECK(shaded > 1000);
+    // x from 0 to 10 spans the plot area; the band covers a fifth of it, starting a fifth in.
+    int l2, r2;
+    opt.bands = {{0.0f, 10.0f}};
+    band_pixels(io::draw_plot({line}, opt), l2, r2);
+    const double width = r2 - l2;
+    CHECK((left - l2) / width == doctest::Approx(0.2).epsilon(0.02));
+    CHECK((right - left) / width == doctest::Approx(0.2).epsilon(0.02));
 }
