@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     cli.flag("--quick", "a tiny run for tests, in seconds: replaces the run lengths, --onset, both --*epochs and the search sizes");
     cli.option("--seed", 1, "random seed of the plant runs and the training (same seed, same run on one thread)");
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
-    cli.option("--out", "runs/sensor_anogan", "output folder");
+    cli.option("--out", "", "output folder (empty: runs/sensor_anogan, or runs/sensor_anogan_quick with --quick)");
     cli.finish(argc, argv);
 
     const bool quick = cli.is_set("--quick");
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
     const double far = cli.number("--false-alarm-rate");
     const float kappa = static_cast<float>(cli.number("--kappa")), lambda = static_cast<float>(cli.number("--lambda"));
     const uint32_t seed = static_cast<uint32_t>(cli.integer("--seed"));
-    const std::string out = cli.text("--out");
+    const std::string out = !cli.text("--out").empty() ? cli.text("--out") : quick ? "runs/sensor_anogan_quick" : "runs/sensor_anogan";
     if (window < 4 || stride < 1 || onset < window || test_samples < onset + window || train_samples < 4 * window ||
         val_samples < 4 * window)
         cli.fail("need --window >= 4, --stride >= 1, --onset >= --window, --test-samples >= --onset + --window, "
