@@ -1,7 +1,7 @@
 // 06_sensor_anogan.cpp - fault detection on a control loop's sensor signals, trained on a healthy plant only.
 //
 //   g++ -O2 -std=c++17 -fopenmp -Iinclude examples/06_sensor_anogan.cpp -lopenblas -lz -o sensor_anogan
-//   ./sensor_anogan                  # a few minutes on 2 cores; --quick: seconds, for tests
+//   ./sensor_anogan                  # about 2 minutes on one core; --quick: seconds, for tests
 //
 // The plant (data/plant.hpp): a tank level under a discrete PI controller, sampled at 10 Hz;
 // three channels, setpoint r, measured level m and valve command u, cut into windows of
@@ -11,16 +11,17 @@
 // window by window:
 //   f-AnoGAN (gan/anogan.hpp): an encoder E maps a window to z; the izi_f score compares the
 //     window with G(E(x)), in values and in D's features. One pass per window.
-//   AnoGAN: latent search for z per window (--search-queries windows of each run, stratified).
+//   AnoGAN: latent search for z per window (--search-queries windows of each run).
 //   PCA (eval/pca.hpp), the baseline a control engineer tries first: the squared prediction
 //     error of the window against its projection on the healthy principal components.
 // Why an MLP on the flattened window (3 x 64 = 192 values) and not the DCGAN: the three
 // channels are not neighbours in space the way pixel rows are, so a 5x5 convolution sliding
 // across them has nothing to share; and the signals are short enough for Linear layers.
 // AUROC per fault type: the faulty windows of its run against every window of the same run
-// (same seed) without the fault. A threshold per method is set on a healthy validation run for a false-alarm rate of
-// --false-alarm-rate; the detection delay is the time from the onset to the first alarm
-// (gan/fault_detection.hpp). Writes to --out:
+// (same seed) without the fault. A threshold per method is set on a healthy validation run
+// for a false-alarm rate of --false-alarm-rate; the detection delay is the time from the
+// onset to the first alarm (gan/fault_detection.hpp). docs/sensor-anomaly.md has the
+// results and what the methods miss. Writes to --out:
 //   gan/ the GAN's training run; encoder.safetensors; signal_<fault>.png (the signals, each
 //   score over its threshold, the GAN's alarms shaded); window_<fault>.png (the most anomalous
 //   faulty window, G(E(x)) and the residual); roc.png (ROC per fault type, GAN vs PCA);
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
     cli.option("--encoder-lr", 1e-3, "Adam learning rate of the encoder");
     cli.option("--kappa", 1.0, "weight of the feature term in the izi_f score (Schlegl et al. 2019: 1)");
     cli.option("--pca-components", 12, "principal components the PCA baseline keeps");
-    cli.option("--search-queries", 48, "windows of each run scored by AnoGAN's latent search (stratified; 0 = none)");
+    cli.option("--search-queries", 48, "windows of each run scored by AnoGAN's latent search (spread over the run; of a fault run, faulty ones; 0 = none)");
     cli.option("--search-steps", 300, "Adam steps on z per searched window");
     cli.option("--search-lr", 0.05, "Adam learning rate on z");
     cli.option("--lambda", 0.1, "weight of the discrimination loss in latent search (Schlegl et al.: 0.1)");
