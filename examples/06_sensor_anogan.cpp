@@ -118,17 +118,41 @@ int main(int argc, char** argv) {
     cli.option("--search-steps", 300, "Adam steps on z per searched window");
     cli.option("--search-lr", 0.05, "Adam learning rate on z");
     cli.option("--lambda", 0.1, "weight of the discrimination loss in latent search (Schlegl et al.: 0.1)");
-    cli.flag("--quick", "a tiny run for tests, in seconds: replaces the run lengths, --onset, both --*epochs and the search sizes");
+    cli.flag("--quick", "a tiny run for tests, in seconds: small run lengths, --onset, epochs and search sizes, where not given");
     cli.option("--seed", 1, "random seed of the plant runs and the training (same seed, same run on one thread)");
     cli.option("--threads", 0, "threads for OpenMP and OpenBLAS (0 = all cores)");
     cli.option("--out", "", "output folder (empty: runs/sensor_anogan, or runs/sensor_anogan_quick with --quick)");
+    cli.range("--train-samples", "[256, 10000000]");
+    cli.range("--val-samples", "[256, 10000000]");
+    cli.range("--test-samples", "[2, 10000000]");
+    cli.range("--onset", "[1, 10000000]");
+    cli.range("--window", "[4, 4096]");
+    cli.range("--stride", "[1, 4096]");
+    cli.range("--false-alarm-rate", "(0, 0.5)");
+    cli.range("--epochs", "[1, 100000]");
+    cli.range("--batch", "[2, 4096]");
+    cli.range("--latent", "[1, 4096]");
+    cli.range("--hidden", "[1, 65536]");
+    cli.range("--lr", "(0, 1]");
+    cli.range("--beta1", "[0, 1)");
+    cli.range("--encoder-epochs", "[1, 100000]");
+    cli.range("--encoder-lr", "(0, 1]");
+    cli.range("--kappa", "[0, 1000]");
+    cli.range("--pca-components", "[1, 12288]");
+    cli.range("--search-queries", "[0, 100000]");
+    cli.range("--search-steps", "[1, 100000]");
+    cli.range("--search-lr", "(0, 1]");
+    cli.range("--lambda", "[0, 1]");
+    cli.range("--threads", "[0, 1024]");
     cli.finish(argc, argv);
 
     const bool quick = cli.is_set("--quick");
-    const int train_samples = quick ? 1500 : cli.integer("--train-samples"), val_samples = quick ? 800 : cli.integer("--val-samples");
-    const int test_samples = quick ? 600 : cli.integer("--test-samples"), onset = quick ? 300 : cli.integer("--onset");
-    const int epochs = quick ? 2 : cli.integer("--epochs"), encoder_epochs = quick ? 1 : cli.integer("--encoder-epochs");
-    const int search_queries = quick ? 4 : cli.integer("--search-queries"), search_steps = quick ? 5 : cli.integer("--search-steps");
+    // --quick: tiny sizes for the flags not given on the command line.
+    auto sized = [&](const char* flag, int quick_value) { return quick && !cli.given(flag) ? quick_value : cli.integer(flag); };
+    const int train_samples = sized("--train-samples", 1500), val_samples = sized("--val-samples", 800);
+    const int test_samples = sized("--test-samples", 600), onset = sized("--onset", 300);
+    const int epochs = sized("--epochs", 2), encoder_epochs = sized("--encoder-epochs", 1);
+    const int search_queries = sized("--search-queries", 4), search_steps = sized("--search-steps", 5);
     const int window = cli.integer("--window"), stride = cli.integer("--stride"), batch = cli.integer("--batch");
     const int latent = cli.integer("--latent"), hidden = cli.integer("--hidden"), components = cli.integer("--pca-components");
     const double far = cli.number("--false-alarm-rate");
@@ -175,11 +199,12 @@ int main(int argc, char** argv) {
         auto D = window_discriminator(hidden, values);
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f), optD(D->parameters(), lr, beta1, 0.999f);
+        data::Batcher batches(train, batch, seed);
         gan::TrainingRun run(out + "/gan", cli.values());
+        run.steps_per_epoch = batches.batches_per_epoch();
         if (run.resume(*G, *D, optG, optD))
             std::printf("loaded the GAN of %s/gan (epoch %d, step %ld)\n", out.c_str(), run.state.epoch, run.state.step);
         const int epochs_before = run.state.epoch;
-        data::Batcher batches(train, batch, seed);
         Rng sample_rng(12345);
         const Tensor fixed_z = randn({64, latent}, sample_rng);
         for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
