@@ -13,6 +13,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "canvas.hpp"
@@ -112,6 +113,10 @@ struct PlotOptions {
     float x_min = std::numeric_limits<float>::quiet_NaN(), x_max = std::numeric_limits<float>::quiet_NaN();
     float y_min = std::numeric_limits<float>::quiet_NaN(), y_max = std::numeric_limits<float>::quiet_NaN();
     bool legend = true;
+    int x_ticks = 8, y_ticks = 6;  // about how many labelled ticks on each axis
+    // x ranges [first, second] shaded in band_colour behind the curves (e.g. where an alarm is up).
+    std::vector<std::pair<float, float>> bands;
+    RGB band_colour = {255, 215, 215};
 };
 
 // Colours that tell lines apart (matplotlib's first five), for callers with many series.
@@ -137,7 +142,7 @@ inline Image draw_plot(const std::vector<Series>& series, const PlotOptions& opt
                 y_lo = std::min<double>(y_lo, s.y[i]), y_hi = std::max<double>(y_hi, s.y[i]);
             }
     }
-    const Axis ax = make_axis(x_lo, x_hi, opt.x_min, opt.x_max, 8), ay = make_axis(y_lo, y_hi, opt.y_min, opt.y_max, 6);
+    const Axis ax = make_axis(x_lo, x_hi, opt.x_min, opt.x_max, opt.x_ticks), ay = make_axis(y_lo, y_hi, opt.y_min, opt.y_max, opt.y_ticks);
     const std::vector<double> x_ticks = axis_ticks(ax), y_ticks = axis_ticks(ay);
 
     // 2. Layout: the plot area [left, right] x [top, bottom] leaves room for the labels.
@@ -171,6 +176,11 @@ inline Image draw_plot(const std::vector<Series>& series, const PlotOptions& opt
             canvas.fill_rect(int(std::lround(px(x_at(s, 0)))) - 1, int(std::lround(py(y[0]))) - 1, 3, 3, c);
     };
     canvas.clip(left + 1, top + 1, right, bottom);
+    for (const auto& [x0, x1] : opt.bands) {
+        const int a = int(std::lround(std::clamp<double>(px(x0), left, right)));
+        const int b = int(std::lround(std::clamp<double>(px(x1), left, right)));
+        canvas.fill_rect(a, top + 1, std::max(1, b - a), bottom - top - 1, opt.band_colour);
+    }
     for (const Series& s : series) {
         if (opt.smooth <= 1) continue;
         const RGB faded{uint8_t((s.colour.r * 3 + 255 * 7) / 10), uint8_t((s.colour.g * 3 + 255 * 7) / 10),
