@@ -14,9 +14,12 @@
 //   optim.hpp         SGD, Adam
 //   gan/              train_step (the GAN game), the reference models, the weight average, a
 //                     training run's files and --resume, the examples' shared plumbing,
-//                     conditional GANs, AnoGAN / f-AnoGAN and their report
-//   data/, io/        MNIST-style data sets and batches; PNG grids, GIFs, plots, safetensors, flags
-//   eval/             the classifier, the Gaussian fit, FID and the quality numbers of generated images
+//                     conditional GANs, AnoGAN / f-AnoGAN and their report, fault detection
+//                     on sensor windows (alarm threshold, detection delay)
+//   data/, io/        MNIST-style data sets and batches, a simulated tank under PI control with
+//                     faults; PNG grids, GIFs, plots, safetensors, flags
+//   eval/             the classifier, the Gaussian fit, FID and the quality numbers of generated
+//                     images, PCA (the baseline of fault detection)
 // Beside the reference: fast/ (only for speed, each routine tested equal to the reference it
 // replaces) and backend/opencl.hpp (-DMINIGAN_OPENCL: big products on an OpenCL device).
 //
@@ -41,10 +44,12 @@
 #include "gan/code_score.hpp"
 #include "gan/metrics.hpp"
 #include "gan/anomaly_report.hpp"
+#include "gan/fault_detection.hpp"
 
 #include "data/idx.hpp"
 #include "data/dataset.hpp"
 #include "data/batches.hpp"
+#include "data/plant.hpp"
 
 #include "io/json.hpp"
 #include "io/atomic_file.hpp"
@@ -60,3 +65,4 @@
 #include "eval/gaussian.hpp"
 #include "eval/frechet.hpp"
 #include "eval/quality.hpp"
+#include "eval/pca.hpp"
