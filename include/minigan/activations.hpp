@@ -17,7 +17,7 @@
 namespace minigan {
 
 // Numerically stable logistic function: for x >= 0, 1 / (1 + e^-x); for x < 0, e^x / (1 + e^x).
-// Either way exp() only sees -|x| <= 0 and cannot overflow (sigmoid(-100) is 3.7e-44, not NaN).
+// Either way exp() only sees -|x| <= 0 and cannot overflow (e^x / (1 + e^x) alone is inf/inf = NaN at x = 100).
 inline float stable_sigmoid(float x) {
     float e = std::exp(-std::fabs(x));
     return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
