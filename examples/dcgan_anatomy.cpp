@@ -65,7 +65,7 @@ int main() {
 
     // ---- 2. the initialisation --------------------------------------------------------------
     std::printf("\n2. weights as the constructor leaves them -> after dcgan_init\n");
-    std::printf("   %-34s %9s   %-28s   %s\n", "layer", "weights", "PyTorch's default", "DCGAN (Radford et al. 2016)");
+    std::printf("   %-34s %9s   %-28s   %s\n", "layer", "weights", "PyTorch's default", "dcgan_init (the DCGAN recipe)");
     nn::Linear linear(kLatent, 256 * 7 * 7, false);
     weight_row("Linear(100, 12544)", linear.weight, linear);
     nn::ConvTranspose2d up(256, 128, 5, 1, 2, 0, false);

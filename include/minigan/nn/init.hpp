@@ -2,8 +2,8 @@
 //
 // Read the layer headers first. Layers start with PyTorch's defaults (uniform in
 // +-1/sqrt(fan_in), set in their constructors). The DCGAN paper (Radford et al. 2016) instead
-// draws every conv / linear weight from N(0, 0.02) and BatchNorm's gamma from N(1, 0.02),
-// with biases and beta at 0. dcgan_init(model) applies that to a whole network.
+// draws every conv / linear weight from N(0, 0.02); PyTorch's DCGAN example adds BatchNorm's
+// gamma from N(1, 0.02), with biases and beta at 0. dcgan_init(model) applies that to a network.
 #pragma once
 
 #include "batchnorm.hpp"
