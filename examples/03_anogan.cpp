@@ -99,32 +99,8 @@ int main(int argc, char** argv) {
         auto D = gan::dcgan_discriminator(width);
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f), optD(D->parameters(), lr, beta1, 0.999f);
-        data::Batcher batches(train, batch, seed);
         gan::TrainingRun run(out + "/gan", cli.values());
-        run.steps_per_epoch = batches.batches_per_epoch();
-        if (run.resume(*G, *D, optG, optD))
-            std::printf("loaded the GAN of %s/gan (epoch %d, step %ld)\n", out.c_str(), run.state.epoch, run.state.step);
-        const int epochs_before = run.state.epoch;
-        Rng sample_rng(12345);
-        const Tensor fixed_z = randn({64, latent}, sample_rng);
-        for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
-            batches.start_epoch(epoch);
-            io::ProgressBar bar("GAN " + gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
-            G->train();
-            D->train();
-            Tensor images;
-            std::vector<int> labels;
-            for (int b = 0; batches.next(images, labels); ++b) {
-                const double t0 = bar.seconds();
-                gan::StepStats s = gan::train_step(*G, *D, optG, optD, Var(images), Var(randn({batch, latent})));
-                run.state.seconds += bar.seconds() - t0;
-                run.log_step(s);
-                bar.update(b + 1, gan::step_line(s));
-            }
-            run.end_epoch(*G, *D, optG, optD, gan::sample(*G, Var(fixed_z)));
-            bar.finish("-> " + run.dir() + "/samples/");
-        }
-        const bool gan_trained_now = run.state.epoch != epochs_before;
+        const bool gan_trained_now = gan::train_or_load_gan(run, *G, *D, optG, optD, train, batch, latent, epochs, seed);
 
         // ---- 2. the f-AnoGAN encoder, G and D frozen -----------------------------------------
         auto E = gan::dcgan_encoder(latent, width);

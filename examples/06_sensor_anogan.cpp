@@ -199,31 +199,8 @@ int main(int argc, char** argv) {
         auto D = window_discriminator(hidden, values);
         const float lr = static_cast<float>(cli.number("--lr")), beta1 = static_cast<float>(cli.number("--beta1"));
         optim::Adam optG(G->parameters(), lr, beta1, 0.999f), optD(D->parameters(), lr, beta1, 0.999f);
-        data::Batcher batches(train, batch, seed);
         gan::TrainingRun run(out + "/gan", cli.values());
-        run.steps_per_epoch = batches.batches_per_epoch();
-        if (run.resume(*G, *D, optG, optD))
-            std::printf("loaded the GAN of %s/gan (epoch %d, step %ld)\n", out.c_str(), run.state.epoch, run.state.step);
-        const int epochs_before = run.state.epoch;
-        Rng sample_rng(12345);
-        const Tensor fixed_z = randn({64, latent}, sample_rng);
-        for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
-            batches.start_epoch(epoch);
-            io::ProgressBar bar("GAN " + gan::epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
-            G->train();
-            D->train();
-            Tensor x;
-            std::vector<int> labels;
-            for (int b = 0; batches.next(x, labels); ++b) {
-                const double t0 = bar.seconds();
-                gan::StepStats s = gan::train_step(*G, *D, optG, optD, Var(x), Var(randn({batch, latent})));
-                run.state.seconds += bar.seconds() - t0;
-                run.log_step(s);
-                bar.update(b + 1, gan::step_line(s));
-            }
-            run.end_epoch(*G, *D, optG, optD, gan::sample(*G, Var(fixed_z)));
-            bar.finish();
-        }
+        const bool gan_trained_now = gan::train_or_load_gan(run, *G, *D, optG, optD, train, batch, latent, epochs, seed);
 
         // ---- 2. the f-AnoGAN encoder, G and D frozen ------------------------------------------
         auto E = window_encoder(latent, hidden, values);
@@ -233,7 +210,7 @@ int main(int argc, char** argv) {
         const std::string recipe = "gan_step=" + std::to_string(run.state.step) + " epochs=" + std::to_string(encoder_epochs) +
                                    " lr=" + cli.text("--encoder-lr") + " kappa=" + cli.text("--kappa");
         const double encoder_seconds = gan::train_or_load_encoder(*E, *G, *D, train, eopt, out + "/encoder.safetensors",
-                                                                  recipe, run.state.epoch == epochs_before);
+                                                                  recipe, !gan_trained_now);
 
         // ---- 3. the PCA baseline, on the same healthy windows ---------------------------------
         const eval::Pca pca = eval::Pca::fit(train_windows.x, components);

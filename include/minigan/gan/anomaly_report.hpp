@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../data/batches.hpp"
 #include "../data/dataset.hpp"
 #include "../io/atomic_file.hpp"
 #include "../io/canvas.hpp"
@@ -25,7 +26,9 @@
 #include "../parallel.hpp"
 #include "anogan.hpp"
 #include "code_score.hpp"
+#include "example_run.hpp"
 #include "metrics.hpp"
+#include "training_run.hpp"
 
 namespace minigan::gan {
 
@@ -116,6 +119,41 @@ inline io::Series roc_series(const std::string& name, const std::vector<float>& 
     series.label = label;
     series.colour = colour;
     return series;
+}
+
+// Step 1 of both anomaly examples (03_anogan, 06_sensor_anogan): the GAN, trained on normal
+// data only, in `run`'s folder. A checkpoint an earlier run of the same flags left there is loaded
+// and training goes on from it (to `epochs`; none left: nothing to train); else the textbook GAN
+// step trains it with a progress bar. Returns true when it trained now (the encoder must then be
+// trained again too).
+inline bool train_or_load_gan(TrainingRun& run, nn::Module& G, nn::Module& D, optim::Optimizer& optG,
+                              optim::Optimizer& optD, const data::Dataset& normal, int batch, int latent, int epochs,
+                              uint32_t seed) {
+    data::Batcher batches(normal, batch, seed);
+    run.steps_per_epoch = batches.batches_per_epoch();
+    if (run.resume(G, D, optG, optD))
+        std::printf("loaded the GAN of %s (epoch %d, step %ld)\n", run.dir().c_str(), run.state.epoch, run.state.step);
+    const int epochs_before = run.state.epoch;
+    Rng sample_rng(12345);
+    const Tensor fixed_z = randn({64, latent}, sample_rng);  // the same 64 samples after every epoch
+    for (int epoch = run.state.epoch; epoch < epochs; ++epoch) {
+        batches.start_epoch(epoch);
+        io::ProgressBar bar("GAN " + epoch_label(epoch, epochs), batches.batches_per_epoch(), batch);
+        G.train();
+        D.train();
+        Tensor x;
+        std::vector<int> labels;
+        for (int b = 0; batches.next(x, labels); ++b) {
+            const double t0 = bar.seconds();
+            StepStats s = train_step(G, D, optG, optD, Var(x), Var(randn({batch, latent})));
+            run.state.seconds += bar.seconds() - t0;
+            run.log_step(s);
+            bar.update(b + 1, step_line(s));
+        }
+        run.end_epoch(G, D, optG, optD, sample(G, Var(fixed_z)));
+        bar.finish("-> " + run.dir() + "/samples/");
+    }
+    return run.state.epoch != epochs_before;
 }
 
 // The encoder saved at `path` by an earlier run, if its "recipe" entry is `recipe` (the same
