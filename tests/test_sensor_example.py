@@ -17,15 +17,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_examples import FAILURES, check  # noqa: E402  (one way to record a failure)
+
 FAULTS = ["drift", "stuck", "spike", "saturation", "gain_loss", "noise", "sluggish"]
-FAILURES = []
-
-
-def check(condition, message):
-    if not condition:
-        FAILURES.append(message)
-        print("FAIL:", message)
-    return condition
 
 
 def run(program, *args, expect_ok=True):
