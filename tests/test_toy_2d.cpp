@@ -139,14 +139,15 @@ TEST_CASE("the five GAN losses at known outputs") {
     CHECK_THROWS_AS(gan::adversarial_loss_from_name("nope"), std::invalid_argument);
 }
 
-// 1,000 steps (about 3 s on one core): the modes are found before the points settle on them.
-constexpr int toy_steps = 1000, toy_min_modes = 4;
+// 1,500 steps of the lesson's recipe without its decay (about 5 s on one core): the modes are
+// found before the points settle on them (05_toy_2d's seed 1 has all 8 by then, 29 % high quality).
+constexpr int toy_steps = 1500, toy_min_modes = 4;
 
 TEST_CASE("a short fixed-seed run on the ring: the modes covered rise") {
     set_num_threads(1);  // the same run on every machine
     manual_seed(1);
     gan::Toy2dConfig config;
-    config.pack = 2, config.spectral = true;
+    config.pack = 2, config.lr = config.lr_d = 3e-3f;
     gan::Toy2dGan gan(config);
     Rng data_rng(1001);
     const data::GaussianMixture2D ring = data::ring_of_8();
@@ -159,7 +160,7 @@ TEST_CASE("a short fixed-seed run on the ring: the modes covered rise") {
                           << before.high_quality_fraction << " -> " << after.high_quality_fraction);
     CHECK(before.modes_covered <= 1);
     CHECK(after.modes_covered >= toy_min_modes);
-    CHECK(after.high_quality_fraction > before.high_quality_fraction + 0.03);
+    CHECK(after.high_quality_fraction > before.high_quality_fraction + 0.1);
 }
 
 TEST_CASE("frames: the PNG and the GIF decode to the frame's size") {
