@@ -6,6 +6,7 @@ numbers (Lin et al. 2018, PacGAN, Table 2 / Srivastava et al. 2017, VEEGAN).
     python3 benchmarks/toy_2d_table.py                    # build/examples/05_toy_2d, 10 seeds, 2 jobs
     SEEDS=3 JOBS=1 python3 benchmarks/toy_2d_table.py     # quicker
     ONLY=recipe python3 benchmarks/toy_2d_table.py        # one setting (a name of SETTINGS below)
+    TABLE_ONLY=1 python3 benchmarks/toy_2d_table.py       # the table of the runs done so far, running none
 
 Each run is one line of OUT/runs.jsonl (default /tmp/minigan-toy-2d), appended as soon as it ends,
 so a killed table resumes where it stopped (runs already in the file are not run again; delete the
@@ -83,7 +84,7 @@ def table(rows):
 
 
 def main():
-    if not os.access(BIN, os.X_OK):
+    if not os.access(BIN, os.X_OK) and not os.environ.get("TABLE_ONLY"):
         sys.exit(f"toy_2d_table: no {BIN} (cmake --build build --target 05_toy_2d; or BIN=path)")
     names = os.environ.get("ONLY", "").split() or list(SETTINGS)
     for n in names:
@@ -93,6 +94,9 @@ def main():
     log = os.path.join(OUT, "runs.jsonl")
     rows = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
     done = {(r["name"], r["data"], r["seed"]) for r in rows if "error" not in r}
+    if os.environ.get("TABLE_ONLY"):
+        print(table(rows))
+        return
     todo = [(n, d, s) for d in DATA for n in names for s in range(1, SEEDS + 1) if (n, d, s) not in done]
     print(f"toy_2d_table: {len(todo)} runs to do ({len(done)} already in {log}), {JOBS} at a time", flush=True)
     with open(log, "a") as f, concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
