@@ -140,10 +140,12 @@ int main(int argc, char** argv) {
             f.extent = extent, f.cells = 100, f.title = title, f.real = shown_real;
             f.map = gan.output_map(data::points_to_tensor(plane));
             f.map_is_probability = gan::has_probability(config.loss);
-            const int arrows = 64 - 64 % config.pack;  // whole packs
-            const Tensor pushed = gan.point_gradients(data::points_to_tensor({fake.begin(), fake.begin() + arrows}));
+            const int arrows = std::min(64, eval_n) / config.pack * config.pack;  // whole packs
             f.fake = {fake.begin(), fake.begin() + std::min<int>(eval_n, 1000)};
-            for (int i = 0; i < arrows; ++i) f.push.push_back({-pushed[2 * i], -pushed[2 * i + 1]});
+            if (arrows > 0) {
+                const Tensor pushed = gan.point_gradients(data::points_to_tensor({fake.begin(), fake.begin() + arrows}));
+                for (int i = 0; i < arrows; ++i) f.push.push_back({-pushed[2 * i], -pushed[2 * i + 1]});
+            }
             frames.push_back(io::draw_plane_frame(f));
             char name[32];
             std::snprintf(name, sizeof name, "/frames/step_%05d.png", step);
