@@ -2,8 +2,8 @@
 // and measured. Trains in seconds.
 //
 //   g++ -O2 -std=c++17 -fopenmp -Iinclude examples/05_toy_2d.cpp -lopenblas -lz -o toy_2d
-//   ./toy_2d --loss minimax --steps 2000                 # the plain GAN: it collapses
-//   ./toy_2d --pack 2 --spectral                         # a remedy: every mode covered
+//   ./toy_2d --loss ns --steps 2000                                # a plain GAN: it collapses
+//   ./toy_2d --loss ns --pack 2 --lr 3e-3 --decay --steps 8000     # the recipe: all 8 modes
 //
 // The data (--data): a ring of 8 Gaussians, a grid of 25, a spiral, two moons (data/toy_2d.hpp).
 // On the ring and the grid every mode has a known centre, so the collapse can be counted
@@ -25,6 +25,10 @@
 // and the remedies --pack N (PacGAN), --mbstd (minibatch standard deviation), --spectral
 // (spectral normalisation of D). benchmarks/toy_2d_table.sh runs them over 10 seeds;
 // docs/lessons/11-mode-collapse.md shows and discusses the results.
+//
+// Same seed and flags, same run (on one thread). Measuring draws G's noise from the same random
+// generator as training, so a different --log-every or --frame-every is a different run: another
+// draw of the same game, and on the ring a GAN's fate can change with the draw.
 #include <cstdio>
 #include <filesystem>
 
