@@ -139,9 +139,10 @@ TEST_CASE("the five GAN losses at known outputs") {
     CHECK_THROWS_AS(gan::adversarial_loss_from_name("nope"), std::invalid_argument);
 }
 
-// 1,500 steps of the lesson's recipe without its decay (about 5 s on one core): the modes are
-// found before the points settle on them (05_toy_2d's seed 1 has all 8 by then, 29 % high quality).
-constexpr int toy_steps = 1500, toy_min_modes = 4;
+// The lesson's recipe (PacGAN2, lr 3e-3 falling linearly to 0) cut to 3,000 steps, about 4 s on
+// one core. Without the decay the points keep hopping and one checkpoint is a matter of luck; with
+// it, 05_toy_2d's benchmark covers all 8 modes in 10 seeds of 10 after 4,000 steps.
+constexpr int toy_steps = 3000, toy_min_modes = 6;
 
 TEST_CASE("a short fixed-seed run on the ring: the modes covered rise") {
     set_num_threads(1);  // the same run on every machine
@@ -154,13 +155,16 @@ TEST_CASE("a short fixed-seed run on the ring: the modes covered rise") {
     auto real = [&](int n) { return data::points_to_tensor(data::sample_mixture(ring, n, data_rng)); };
     auto covered = [&] { return eval::mode_coverage(data::tensor_to_points(gan.sample(2500)), ring.centers, ring.stddev); };
     const eval::ModeCoverage before = covered();
-    for (int step = 0; step < toy_steps; ++step) gan.step(real);
+    for (int step = 0; step < toy_steps; ++step) {
+        gan.scale_learning_rates(1.0f - float(step) / toy_steps);
+        gan.step(real);
+    }
     const eval::ModeCoverage after = covered();
     INFO("modes covered " << before.modes_covered << " -> " << after.modes_covered << ", high quality "
                           << before.high_quality_fraction << " -> " << after.high_quality_fraction);
     CHECK(before.modes_covered <= 1);
     CHECK(after.modes_covered >= toy_min_modes);
-    CHECK(after.high_quality_fraction > before.high_quality_fraction + 0.1);
+    CHECK(after.high_quality_fraction > before.high_quality_fraction + 0.5);
 }
 
 TEST_CASE("frames: the PNG and the GIF decode to the frame's size") {
