@@ -415,7 +415,34 @@ def test_classifier_and_evaluate(examples, data, tmp):
           f"evaluate on a missing run: no clear error:\n{proc.stderr[-400:]}")
 
 
-TESTS = [test_dcgan_smoke, test_exact_resume, test_sample_names_past_epoch_99, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_classifier_and_evaluate,
+def test_toy_2d_smoke(examples, data, tmp):
+    """05_toy_2d: a few steps on the ring with frames, and on the grid with every remedy; bad flags refused."""
+    toy = os.path.join(examples, "05_toy_2d")
+    out = os.path.join(tmp, "toy_2d")
+    run(toy, "--steps", 60, "--frame-every", 30, "--log-every", 20, "--eval-samples", 500, "--out", out)
+    for name in ["results.json", "losses.png", "progress.gif", "frames/step_00000.png", "frames/step_00060.png"]:
+        check(os.path.isfile(os.path.join(out, name)), f"05_toy_2d: {name} was not written")
+    check(png_size(os.path.join(out, "frames", "step_00030.png")) == (520, 480), "05_toy_2d: a frame is not 520x480")
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    steps = [row["step"] for row in results["history"]]
+    check(steps == [0, 20, 30, 40, 60], f"05_toy_2d: measured at steps {steps}, expected 0 20 30 40 60")
+    final = results["final"]
+    check(0 <= final["modes_covered"] <= 8 and 0.0 <= final["high_quality"] <= 1.0 and final["reverse_kl"] >= 0,
+          f"05_toy_2d: final measurements out of range: {final}")
+    grid = os.path.join(tmp, "toy_2d_grid")
+    run(toy, "--data", "grid", "--loss", "hinge", "--pack", 4, "--mbstd", "--spectral", "--d-steps", 2, "--decay",
+        "--steps", 20, "--frame-every", 20, "--out", grid)
+    with open(os.path.join(grid, "results.json")) as f:
+        check(json.load(f)["final"]["modes_covered"] <= 25, "05_toy_2d --data grid: more than 25 modes covered")
+    for loss in ["minimax", "ls", "wgan"]:
+        run(toy, "--loss", loss, "--steps", 5, "--frame-every", 0, "--out", os.path.join(tmp, "toy_2d_" + loss))
+    run(toy, "--data", "spiral", "--steps", 5, "--frame-every", 5, "--out", os.path.join(tmp, "toy_2d_spiral"))
+    proc = run(toy, "--batch", 100, "--pack", 3, "--out", os.path.join(tmp, "toy-bad"), expect_ok=False)
+    check(proc.returncode != 0 and "--pack" in proc.stderr, f"05_toy_2d --batch 100 --pack 3: no clear error:\n{proc.stderr[-400:]}")
+
+
+TESTS = [test_toy_2d_smoke, test_dcgan_smoke, test_exact_resume, test_sample_names_past_epoch_99, test_clear_errors, test_vanilla_smoke, test_conditional_smoke, test_classifier_and_evaluate,
          test_anogan_smoke]
 
 
