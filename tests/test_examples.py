@@ -446,17 +446,13 @@ TESTS = [test_toy_2d_smoke, test_dcgan_smoke, test_exact_resume, test_sample_nam
          test_anogan_smoke]
 
 
-def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    examples = os.path.join(build, "examples")
-    if not os.path.isfile(os.path.join(examples, "02_dcgan")):
-        print(f"SKIPPED: no example programs in {examples} (configured without examples?)")
-        return 77
-    tmp = tempfile.mkdtemp(prefix="minigan-examples-")
+def run_suite(tests, examples, what, **fixture):
+    """Each test(examples, data, tmp) on a fresh fixture in a temporary folder; its status and time."""
+    tmp = tempfile.mkdtemp(prefix=f"minigan-{what}-")
     try:
         data = os.path.join(tmp, "data")
-        make_fixture(data)
-        for test in TESTS:
+        make_fixture(data, **fixture)
+        for test in tests:
             start = time.time()
             before = len(FAILURES)
             test(examples, data, tmp)
@@ -464,8 +460,17 @@ def main():
             print(f"{test.__name__}: {status} ({time.time() - start:.1f} s)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(FAILURES)} failure(s)" if FAILURES else "all example checks passed")
+    print(f"{len(FAILURES)} failure(s)" if FAILURES else f"all {what} checks passed")
     return 1 if FAILURES else 0
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    examples = os.path.join(build, "examples")
+    if not os.path.isfile(os.path.join(examples, "02_dcgan")):
+        print(f"SKIPPED: no example programs in {examples} (configured without examples?)")
+        return 77
+    return run_suite(TESTS, examples, "example")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -370,20 +369,7 @@ def main():
     if not all(os.path.isfile(os.path.join(examples, p)) for p in ("02_dcgan", "evaluate", BENCHMARK)):
         print(f"SKIPPED: no example programs in {examples} (configured without examples?)")
         return 77
-    tmp = tempfile.mkdtemp(prefix="minigan-robust-")
-    try:
-        data = os.path.join(tmp, "data")
-        ex.make_fixture(data, train=256, test=32)
-        for test in TESTS:
-            start = time.time()
-            before = len(FAILURES)
-            test(examples, data, tmp)
-            status = "ok" if len(FAILURES) == before else "FAILED"
-            print(f"{test.__name__}: {status} ({time.time() - start:.1f} s)")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(FAILURES)} failure(s)" if FAILURES else "all robustness checks passed")
-    return 1 if FAILURES else 0
+    return ex.run_suite(TESTS, examples, "robustness", train=256, test=32)
 
 
 if __name__ == "__main__":
