@@ -7,18 +7,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-// Our own stb_image, with the GIF reader (minigan's private copy reads PNG only). Included
-// before minigan, so minigan uses this one (see io/image_grid.hpp).
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#endif
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "stb_image_decoder.hpp"  // before minigan: the GIF reader too
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -174,7 +174,7 @@ public:
         std::ostringstream rng;
         rng << global_rng().engine;
         io::Metadata meta{{"epoch", std::to_string(state.epoch)}, {"step", std::to_string(state.step)},
-                          {"seconds", std::to_string(state.seconds)}, {"rng", rng.str()}, {"format", "minigan-run-1"}};
+                          {"seconds", std::to_string(state.seconds)}, {"rng", rng.str()}};
         for (const auto& entry : extra) {
             if (is_core_entry(entry.first))
                 throw std::invalid_argument("TrainingRun::extra: '" + entry.first + "' clashes with G., D., optG., optD.");
