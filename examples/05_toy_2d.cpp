@@ -2,8 +2,8 @@
 // and measured. Trains in seconds.
 //
 //   g++ -O2 -std=c++17 -fopenmp -Iinclude examples/05_toy_2d.cpp -lopenblas -lz -o toy_2d
-//   ./toy_2d --loss ns --steps 2000                                # a plain GAN: it collapses
-//   ./toy_2d --loss ns --pack 2 --lr 3e-3 --decay --steps 8000     # the recipe: all 8 modes
+//   ./toy_2d --loss ns --steps 2000                                          # a plain GAN: it collapses
+//   ./toy_2d --loss ns --pack 2 --d-steps 2 --lr 3e-3 --decay --steps 6000   # the recipe: all 8 modes
 //
 // The data (--data): a ring of 8 Gaussians, a grid of 25, a spiral, two moons (data/toy_2d.hpp).
 // On the ring and the grid every mode has a known centre, so the collapse can be counted
@@ -23,12 +23,12 @@
 //
 // The choices (gan/toy_2d.hpp says what each one does): --loss, --d-steps, --lr, --lr-d, --beta1,
 // and the remedies --pack N (PacGAN), --mbstd (minibatch standard deviation), --spectral
-// (spectral normalisation of D). benchmarks/toy_2d_table.sh runs them over 10 seeds;
+// (spectral normalisation of D). benchmarks/toy_2d_table.py runs them over 10 seeds;
 // docs/lessons/11-mode-collapse.md shows and discusses the results.
 //
-// Same seed and flags, same run (on one thread). Measuring draws G's noise from the same random
-// generator as training, so a different --log-every or --frame-every is a different run: another
-// draw of the same game, and on the ring a GAN's fate can change with the draw.
+// Same seed and flags, same run (on one thread). Measuring uses a fixed noise z_eval drawn once from
+// a random generator of its own: --log-every and --frame-every change what is measured and drawn,
+// never the training, and the same points of G are shown moving from frame to frame.
 #include <cstdio>
 #include <filesystem>
 
@@ -67,6 +67,19 @@ int main(int argc, char** argv) {
     cli.option("--seed", 1, "random seed: same seed, same run (on one thread)");
     cli.option("--threads", 1, "threads for OpenMP and OpenBLAS (0 = all cores; 1 is fastest for these small layers)");
     cli.option("--out", "runs/toy_2d", "output folder");
+    cli.range("--steps", "[1, 10000000]");
+    cli.range("--batch", "[2, 65536]");
+    cli.range("--d-steps", "[1, 100]");
+    cli.range("--lr", "(0, 1]");
+    cli.range("--lr-d", "[0, 1]");
+    cli.range("--beta1", "[0, 1)");
+    cli.range("--latent", "[1, 1024]");
+    cli.range("--hidden", "[1, 4096]");
+    cli.range("--pack", "[1, 64]");
+    cli.range("--clip", "(0, 100]");
+    cli.range("--frame-every", "[0, 10000000]");
+    cli.range("--log-every", "[0, 10000000]");
+    cli.range("--eval-samples", "[2, 1000000]");
     cli.finish(argc, argv);
 
     gan::Toy2dConfig config;
@@ -79,10 +92,10 @@ int main(int argc, char** argv) {
     config.mbstd = cli.is_set("--mbstd"), config.spectral = cli.is_set("--spectral");
     const int steps = cli.integer("--steps"), every = cli.integer("--frame-every"), log_every = cli.integer("--log-every");
     const int eval_n = cli.integer("--eval-samples");
-    if (steps < 1 || config.batch < 1 || config.d_steps < 1 || config.pack < 1 || config.batch % config.pack != 0 ||
-        every < 0 || log_every < 0 || eval_n < 1 || !(config.lr > 0) || !(config.beta1 >= 0 && config.beta1 < 1) || !(config.clip > 0))
-        cli.fail("need --steps, --batch, --d-steps, --pack, --eval-samples >= 1, --batch a multiple of --pack, "
-                 "--frame-every, --log-every >= 0, --lr > 0, 0 <= --beta1 < 1, --clip > 0");
+    if (config.batch % config.pack != 0) cli.fail("--batch must be a multiple of --pack");
+    if (config.batch / config.pack < 2) cli.fail("--batch must hold at least two packs of --pack points");
+    if (config.mbstd && cli.integer("--frame-every") > 0 && eval_n < 2 * config.pack)
+        cli.fail("--mbstd frames need --eval-samples of at least two packs (2 x --pack)");
     gan::start_program(cli);
 
     try {
@@ -113,12 +126,15 @@ int main(int argc, char** argv) {
         std::vector<io::Image> frames;
         const std::vector<data::Point> plane = io::plane_cell_centers(extent, 100);
         const std::vector<data::Point> shown_real = real_points(500);
+        Rng eval_rng(static_cast<uint32_t>(cli.integer("--seed")) + 2000);
+        const Tensor z_eval = randn({eval_n, config.latent}, eval_rng);
         io::Stopwatch timer;
         double train_seconds = 0;
 
         // Measure G now: the log line, a row of history, and (with frames) a picture.
         auto measure = [&](int step, bool draw) {
-            const std::vector<data::Point> fake = data::tensor_to_points(gan.sample(eval_n));
+            const Tensor fake_tensor = gan.generate(z_eval);
+            const std::vector<data::Point> fake = data::tensor_to_points(fake_tensor);
             Json row = {{"step", step}, {"d_loss", d_losses.empty() ? 0.0f : d_losses.back()},
                         {"g_loss", g_losses.empty() ? 0.0f : g_losses.back()}};
             char line[160];
@@ -142,7 +158,7 @@ int main(int argc, char** argv) {
             if (!draw) return row;
             io::PlaneFrame f;
             f.extent = extent, f.cells = 100, f.title = title, f.real = shown_real;
-            f.map = gan.output_map(data::points_to_tensor(plane));
+            f.map = gan.output_map(data::points_to_tensor(plane), fake_tensor);
             f.map_is_probability = gan::has_probability(config.loss);
             const int arrows = std::min(64, eval_n) / config.pack * config.pack;  // whole packs
             f.fake = {fake.begin(), fake.begin() + std::min<int>(eval_n, 1000)};

@@ -430,6 +430,12 @@ def test_toy_2d_smoke(examples, data, tmp):
     final = results["final"]
     check(0 <= final["modes_covered"] <= 8 and 0.0 <= final["high_quality"] <= 1.0 and final["reverse_kl"] >= 0,
           f"05_toy_2d: final measurements out of range: {final}")
+    # Measuring and drawing use noise of their own: how often they happen never changes the training.
+    quiet = os.path.join(tmp, "toy_2d_quiet")
+    run(toy, "--steps", 60, "--frame-every", 0, "--log-every", 0, "--eval-samples", 500, "--out", quiet)
+    with open(os.path.join(quiet, "results.json")) as f:
+        quiet_final = json.load(f)["final"]
+    check(quiet_final == final, f"05_toy_2d: --log-every / --frame-every changed the run: {quiet_final} against {final}")
     grid = os.path.join(tmp, "toy_2d_grid")
     run(toy, "--data", "grid", "--loss", "hinge", "--pack", 4, "--mbstd", "--spectral", "--d-steps", 2, "--decay",
         "--steps", 20, "--frame-every", 20, "--out", grid)

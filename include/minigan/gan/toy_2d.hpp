@@ -17,6 +17,7 @@
 // lowers them linearly to 0 over the run, which lets G's points settle on the modes' centres.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -65,20 +66,21 @@ public:
     // D's output for points (N, 2): N / pack outputs, each pack of consecutive rows judged together.
     Var discriminate(const Var& points) { return (*D)(reshape(points, {points.shape()[0] / config.pack, 2 * config.pack})); }
 
-    // d_steps updates of D (each on a fresh real batch from `real_batch`), then one of G.
+    // d_steps updates of D, each on a fresh real batch from `real_batch` and a fresh fake one, then
+    // one of G on the fake batch of D's last update (as gan/train_step.hpp does: one pass of G).
     Toy2dStats step(const std::function<Tensor(int)>& real_batch) {
         float d_loss = 0;
+        Var fake;
         for (int k = 0; k < config.d_steps; ++k) {
             Var real(real_batch(config.batch));
-            Var fake = (*G)(Var(randn({config.batch, config.latent}))).detach();
-            Var loss = discriminator_loss(config.loss, discriminate(real), discriminate(fake));
+            fake = (*G)(Var(randn({config.batch, config.latent})));
+            Var loss = discriminator_loss(config.loss, discriminate(real), discriminate(fake.detach()));
             optD->zero_grad();
             loss.backward();
             optD->step();
             constrain_d();
             d_loss = loss.item();
         }
-        Var fake = (*G)(Var(randn({config.batch, config.latent})));
         D->set_requires_grad(false);  // the gradient flows through D into G; D's weights stay put
         Var g_loss = generator_loss(config.loss, discriminate(fake));
         optG->zero_grad();
@@ -94,11 +96,14 @@ public:
         optD->lr = config.lr_d * factor;
     }
 
-    // n points from G (no graph kept).
-    Tensor sample(int n) {
+    // G's points for the noise z (N, latent), no graph kept. Measuring with a fixed z of its own
+    // leaves training's random numbers alone and shows the same points of G moving from frame to frame.
+    Tensor generate(const Tensor& z) {
         NoGrad no_grad;
-        return (*G)(Var(randn({n, config.latent}))).value();
+        return (*G)(Var(z)).value();
     }
+    // n points from G, its noise drawn from `rng`.
+    Tensor sample(int n, Rng& rng = global_rng()) { return generate(randn({n, config.latent}, rng)); }
 
     // The gradient of G's loss with respect to each point of `fake` (N, 2), N a multiple of pack:
     // minus it is the way D pushes each generated point.
@@ -111,14 +116,14 @@ public:
     }
 
     // D's raw output at each point of `plane` (M, 2), judged alone: the point is repeated `pack`
-    // times, and a minibatch-stddev layer gets the spread of a fresh batch of G's points.
-    std::vector<float> output_map(const Tensor& plane) {
+    // times, and a minibatch-stddev layer gets the spread of `fake` (G's points, as in training).
+    std::vector<float> output_map(const Tensor& plane, const Tensor& fake) {
         NoGrad no_grad;
         const int M = plane.shape[0];
         Tensor packed({M, 2 * config.pack});
         for (int m = 0; m < M; ++m)
             for (int p = 0; p < config.pack; ++p) packed[m * 2 * config.pack + 2 * p] = plane[2 * m], packed[m * 2 * config.pack + 2 * p + 1] = plane[2 * m + 1];
-        if (stddev_layer) stddev_layer->fixed = last_fake_spread();
+        if (stddev_layer) stddev_layer->fixed = spread_of(fake);
         Tensor out = (*D)(Var(packed)).value();
         if (stddev_layer) stddev_layer->fixed = -1.0f;
         return out.data;
@@ -135,11 +140,13 @@ private:
         if (config.spectral)
             for (auto& [layer, sn] : d_linears) sn.normalize(*layer);
     }
-    // The minibatch-stddev value of a batch of G's points: D's first layers on them, then s.
-    float last_fake_spread() {
-        const Tensor fake = sample(config.batch);
+    // The minibatch-stddev value s of up to one batch of G's points: D's first layers on them, then s.
+    float spread_of(const Tensor& fake) {
+        const int rows = std::min(config.batch, fake.shape[0]) / config.pack * config.pack;
+        if (rows < 2 * config.pack) throw std::invalid_argument("Toy2dGan::output_map: need two packs of G's points for minibatch stddev");
         NoGrad no_grad;
-        Var h = reshape(Var(fake), {config.batch / config.pack, 2 * config.pack});
+        Tensor first({rows, 2}, std::vector<float>(fake.data.begin(), fake.data.begin() + 2 * rows));
+        Var h = reshape(Var(first), {rows / config.pack, 2 * config.pack});
         for (size_t i = 0; i < D->size(); ++i) {
             if (&(*D)[i] == stddev_layer.get()) {
                 const Tensor with_s = minibatch_stddev(h).value();
