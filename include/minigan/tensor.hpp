@@ -51,7 +51,11 @@ struct Tensor {
     std::vector<float> data;
 
     Tensor() = default;  // an empty tensor: shape (0,) in spirit, numel() == 0
-    explicit Tensor(Shape s, float fill = 0.0f) : shape(std::move(s)), data(shape_numel(shape), fill) {}
+    // Every element `fill`. The zeros come from value-initialising the vector (one memset, the
+    // common case: outputs and gradients start at zero); any other value is written after.
+    explicit Tensor(Shape s, float fill = 0.0f) : shape(std::move(s)), data(shape_numel(shape)) {
+        if (fill != 0.0f) std::fill(data.begin(), data.end(), fill);
+    }
     Tensor(Shape s, std::vector<float> values) : shape(std::move(s)), data(std::move(values)) {
         if (data.size() != shape_numel(shape))
             throw std::invalid_argument("Tensor: " + std::to_string(data.size()) +
