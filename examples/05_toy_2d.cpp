@@ -3,7 +3,7 @@
 //
 //   g++ -O2 -std=c++17 -fopenmp -Iinclude examples/05_toy_2d.cpp -lopenblas -lz -o toy_2d
 //   ./toy_2d --loss ns --steps 2000                                          # a plain GAN: it collapses
-//   ./toy_2d --loss ns --pack 2 --d-steps 2 --lr 3e-3 --decay --steps 6000   # the recipe: all 8 modes
+//   ./toy_2d --loss ns --pack 2 --d-steps 2 --lr 3e-3 --decay --steps 8000   # the recipe: all 8 modes
 //
 // The data (--data): a ring of 8 Gaussians, a grid of 25, a spiral, two moons (data/toy_2d.hpp).
 // On the ring and the grid every mode has a known centre, so the collapse can be counted
