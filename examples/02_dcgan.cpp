@@ -10,7 +10,8 @@
 // a short demo for a two-core laptop: G at width 0.25 (a quarter of the
 // channels), D at width 0.75 judging pairs of images (--pack 2, PacGAN), batches of 32, 8 epochs,
 // Adam lr 5e-4 for both, no dropout in D, samples from an average of G's weights (--ema);
-// docs/results.md measures each choice with examples/evaluate. The tutorial's recipe:
+// docs/results.md measures each choice with examples/evaluate. The reference recipe (the
+// tutorial's networks, trained with the DCGAN paper's Adam 2e-4 and beta1 0.5, batches of 64):
 //   ./dcgan --width 1 --d-width 1 --pack 1 --batch 64 --lr 2e-4 --lr-d 0 --d-dropout 0.3 --ema 0
 #include <cstdio>
 

@@ -1,7 +1,7 @@
 // gan/train_step.hpp - one step of GAN training: update D on real and fake, then update G.
 //
 // Read loss.hpp, optim.hpp and nn/module.hpp first. This is Goodfellow et al. (2014) with the
-// "non-saturating" generator loss every practical GAN uses:
+// "non-saturating" generator loss that paper recommends in practice and DCGAN uses:
 //   D maximises log D(x) + log(1 - D(G(z)))  ->  d_loss = bce(D(x), 1) + bce(D(G(z)), 0)
 //   G maximises log D(G(z))                  ->  g_loss = bce(D(G(z)), 1)
 // (minimising log(1 - D(G(z))) instead saturates: its gradient vanishes while D wins easily).
