@@ -4,7 +4,7 @@ grid of 25, over 10 seeds: modes covered, high-quality share and reverse KL, bes
 numbers (Lin et al. 2018, PacGAN, Table 1).
 
     python3 benchmarks/toy_2d_table.py                    # build/examples/05_toy_2d, 10 seeds, 2 jobs:
-                                                          # ~900 CPU seconds, ~7.5 min on 2 idle cores
+                                                          # ~850 CPU seconds, ~7 min on 2 cores
     SEEDS=3 JOBS=1 python3 benchmarks/toy_2d_table.py     # quicker
     ONLY=recipe python3 benchmarks/toy_2d_table.py        # one setting (a name of SETTINGS or EXTRA below)
     DATA=ring python3 benchmarks/toy_2d_table.py          # the ring only
@@ -12,7 +12,8 @@ numbers (Lin et al. 2018, PacGAN, Table 1).
 
 Each run is one line of OUT/runs.jsonl (default /tmp/minigan-toy-2d), appended as soon as it ends,
 so a killed table resumes where it stopped (runs already in the file with the same flags are not
-run again; delete the file to start over). At the end OUT/table.md holds the markdown table that lesson 11 shows.
+run again; delete the file to start over). At the end OUT/table.md holds the markdown table that
+lesson 11 shows.
 Each run is single-threaded (--threads 1): JOBS runs at a time use JOBS cores.
 """
 import concurrent.futures
@@ -77,6 +78,7 @@ def run(name, data, seed):
     t0 = time.time()
     p = subprocess.Popen([BIN] + flags + ["--out", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = p.stdout.read()
+    p.stdout.close()
     _, status, usage = os.wait4(p.pid, 0)  # the CPU time of the run itself, whatever else the machine does
     row = {"name": name, "data": data, "seed": seed, "flags": " ".join(flags)}
     if os.waitstatus_to_exitcode(status) != 0:
@@ -145,7 +147,7 @@ def main():
     print(text)
     cpu = sum(r.get("cpu_seconds", 0) for r in rows if r["name"] not in EXTRA)
     print(f"toy_2d_table: {len(todo)} runs in {time.time() - t0:.0f} s of wall-clock time, {JOBS} at a time; "
-          f"the table without EXTRA is {cpu:.0f} CPU seconds, {cpu / 120:.1f} minutes on 2 idle cores")
+          f"the table without EXTRA is {cpu:.0f} CPU seconds, {cpu / 120:.1f} minutes on 2 cores")
     bad = [r for r in rows if "error" in r]
     if bad:
         sys.exit(f"toy_2d_table: {len(bad)} runs failed, e.g. {bad[0]}")
