@@ -132,7 +132,8 @@ TEST_CASE("the five GAN losses at known outputs") {
 
 // The lesson's recipe (PacGAN2, 2 D steps per G step, lr 3e-3 falling linearly to 0) cut to 2,500
 // steps, a few seconds on one core. Without the decay the points keep hopping and one checkpoint is
-// a matter of luck; with it, and 6,000 steps, 05_toy_2d's benchmark covers all 8 modes in 10 seeds of 10.
+// a matter of luck; with it, and 8,000 steps, benchmarks/toy_2d_table.py covers all 8 modes in 10
+// seeds of 10.
 constexpr int toy_steps = 2500, toy_min_modes = 6;
 
 TEST_CASE("a short fixed-seed run on the ring: the modes covered rise") {
