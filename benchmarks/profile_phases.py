@@ -93,16 +93,19 @@ def what_it_did(chain):
 def main():
     perf_data = sys.argv[1] if len(sys.argv) > 1 else "perf.data"
     by_op, by_what, total = Counter(), Counter(), 0
-    threads, others_did, main_tids = Counter(), Counter(), set()
-    for tid, chain in chains(perf_data):  # chain[0] is the leaf
+    threads, others_did = Counter(), Counter()
+    samples = list(chains(perf_data))
+    main_tids = {tid for tid, chain in samples if any("train_step" in s for s in chain)}
+    for tid, chain in samples:  # chain[0] is the leaf
         if not any("train_step" in s for s in chain):
+            if tid in main_tids:
+                continue  # the main thread outside the step (building the models, ...)
             if any("minigan::" in s for s in chain):  # an OpenMP worker, inside a parallel region
                 threads["other OpenMP threads (inside parallel regions)"] += 1
                 others_did[what_it_did(chain)] += 1
             else:
-                threads[("any other thread", tid)] += 1  # sorted out once the main thread is known
+                threads["other threads, outside our code (OpenMP runtime, OpenBLAS's own)"] += 1
             continue
-        main_tids.add(tid)
         in_region = any("GOMP_parallel" in s for s in chain)
         threads["main thread, inside parallel regions" if in_region else "main thread, serial (the others wait)"] += 1
         total += 1
@@ -132,8 +135,7 @@ def main():
         print(f"| {what} | {100.0 * n / total:.1f} % |")
     if not threads["other OpenMP threads (inside parallel regions)"]:
         return  # one thread: nothing to split
-    rest = sum(n for k, n in threads.items() if isinstance(k, tuple) and k[1] not in main_tids)
-    rows = [(k, n) for k, n in threads.items() if isinstance(k, str)] + [("other threads, outside our code (OpenMP runtime, OpenBLAS's own)", rest)]
+    rows = sorted(threads.items(), key=lambda kv: kv[0])
     print("\n| thread | CPU time, share of the main thread's |")
     print("|---|---|")
     for label, n in rows:
