@@ -4,6 +4,9 @@
 # medians and the ratios, then peak memory and the compile time of one example.
 #
 #   bash benchmarks/compare.sh                     # threads 1 and 2, 3 alternations, batch 64
+#   MODELS="demo" THREADS="1 2" bash benchmarks/compare.sh
+#       MODELS picks the rows (default "vanilla dcgan demo"); demo is 02_dcgan's defaults at
+#       DEMO_BATCH (default 32, the demo's batch) beside its PyTorch twin, benchmarks/torch_demo_bench.py
 #   ROUNDS=5 THREADS="2" bash benchmarks/compare.sh
 #   SKIP_MEMORY=1 SKIP_COMPILE=1 bash benchmarks/compare.sh
 #   EXTRA="pre=/tmp/old/benchmark reference=build-ref/examples/benchmark" bash benchmarks/compare.sh
@@ -29,6 +32,13 @@ STEPS=${STEPS:-20}
 WARMUP=${WARMUP:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
 PEER=${PEER:-$ROOT/../shared/peers/torch_bench.py}
+DEMO_PEER=${DEMO_PEER:-$ROOT/benchmarks/torch_demo_bench.py}
+MODELS=${MODELS:-"vanilla dcgan demo"}
+DEMO_BATCH=${DEMO_BATCH:-32}
+for m in $MODELS; do
+  [[ $m == vanilla || $m == dcgan || $m == demo ]] || { echo "compare.sh: MODELS: '$m' is not vanilla, dcgan or demo" >&2; exit 1; }
+done
+batch_of() { if [[ $1 == demo ]]; then echo "$DEMO_BATCH"; else echo "$BATCH"; fi; }
 OUT=${OUT:-/tmp/minigan-compare}
 PEAK_PER_CORE=${PEAK_PER_CORE:-117}
 BUILD=${BUILD:-}
@@ -52,9 +62,9 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
 
 echo "# compare.sh: $(date -u +%FT%TZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY: minigan $MINIGAN_OMP_WAIT_POLICY, PyTorch PASSIVE (torch_bench.py's default); batch=$BATCH steps=$STEPS warmup=$WARMUP rounds=$ROUNDS threads=($THREADS)"
+echo "# OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY: minigan $MINIGAN_OMP_WAIT_POLICY, PyTorch PASSIVE (torch_bench.py's default); batch=$BATCH (demo: $DEMO_BATCH) steps=$STEPS warmup=$WARMUP rounds=$ROUNDS threads=($THREADS) models=($MODELS)"
 echo "# minigan: $BENCH"
-echo "# torch:   $PYTHON $PEER"
+echo "# torch:   $PYTHON $PEER; demo: $PYTHON $DEMO_PEER"
 extra_labels=()
 for e in ${EXTRA:-}; do
   label=${e%%=*} path=${e#*=}
@@ -65,14 +75,22 @@ for e in ${EXTRA:-}; do
 done
 for ((r = 1; r <= ROUNDS; ++r)); do
   for t in $THREADS; do
-    "${minigan_env[@]}" "$BENCH" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
-      >"$OUT/minigan-t$t-r$r.jsonl" 2>"$OUT/minigan-t$t-r$r.log"
-    for e in ${EXTRA:-}; do
-      "${minigan_env[@]}" "${e#*=}" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
-        >"$OUT/${e%%=*}-t$t-r$r.jsonl" 2>"$OUT/${e%%=*}-t$t-r$r.log"
+    for m in $MODELS; do
+      b=$(batch_of "$m") run=$m-t$t-r$r
+      "${minigan_env[@]}" "$BENCH" --model "$m" --batch "$b" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+        >"$OUT/minigan-$run.jsonl" 2>"$OUT/minigan-$run.log"
+      for e in ${EXTRA:-}; do  # an older build may not know --model demo: its cell stays empty
+        "${minigan_env[@]}" "${e#*=}" --model "$m" --batch "$b" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+          >"$OUT/${e%%=*}-$run.jsonl" 2>"$OUT/${e%%=*}-$run.log" || rm -f "$OUT/${e%%=*}-$run.jsonl"
+      done
+      if [[ $m == demo ]]; then
+        "$PYTHON" "$DEMO_PEER" --batch "$b" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+          --forward-only-generator >"$OUT/torch-$run.jsonl" 2>"$OUT/torch-$run.log"
+      else
+        "$PYTHON" "$PEER" --model "$m" --batch "$b" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
+          --forward-only-generator >"$OUT/torch-$run.jsonl" 2>"$OUT/torch-$run.log"
+      fi
     done
-    "$PYTHON" "$PEER" --model all --batch "$BATCH" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" \
-      --forward-only-generator >"$OUT/torch-t$t-r$r.jsonl" 2>"$OUT/torch-t$t-r$r.log"
     echo "# round $r, $t thread(s) done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
 done
@@ -83,7 +101,7 @@ out, peak, extras = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 runs = {}  # (framework, model, mode, threads) -> [images_per_s], and gflops
 flops = {}
 for path in sorted(glob.glob(os.path.join(out, "*.jsonl"))):
-    fw = os.path.basename(path).rsplit("-t", 2)[0]  # minigan, torch or an EXTRA label
+    fw = os.path.basename(path).split("-", 1)[0]  # minigan, torch or an EXTRA label (no '-' in any)
     for line in open(path):
         if not line.startswith("{"):
             continue
@@ -95,7 +113,7 @@ print()
 print("| model | mode | threads | minigan images/s | PyTorch images/s | ratio | minigan GFLOP/s | fraction of SGEMM peak |"
       + "".join(f" {e} images/s | {e} ratio |" for e in extras))
 print("|---|---|---|---|---|---|---|---|" + "---|---|" * len(extras))
-for model in ("vanilla", "dcgan"):
+for model in ("vanilla", "dcgan", "demo"):
     for mode in ("train_step", "g_forward"):
         for t in sorted({k[3] for k in runs}):
             ours, theirs = runs.get(("minigan", model, mode, t)), runs.get(("torch", model, mode, t))
@@ -116,7 +134,9 @@ print()
 print(f"images/s: median over rounds (min-max); ratio = median minigan / median PyTorch. GFLOP/s = the peer's "
       f"nominal FLOP model (README) / median step time; peak = {peak:.0f} GFLOP/s per thread (OpenBLAS SGEMM, "
       f"Haswell kernel). minigan skips work the nominal model counts (D's weight gradients in the G step, "
-      f"products with padding), so its fraction can pass what its GEMMs really run at.")
+      f"products with padding), so its fraction can pass what its GEMMs really run at. demo: 02_dcgan's defaults "
+      f"(G width 0.25, D width 0.75 on pairs, its batch), its step with the weight average's update, beside "
+      f"benchmarks/torch_demo_bench.py.")
 EOF
 
 if [[ -z ${SKIP_MEMORY:-} ]]; then

@@ -16,6 +16,8 @@ On the tiny fixture data set of tests/test_examples.py (no real data needed). Ch
     an error that names the file, and never exits 0 with rows missing;
   - a fuzz loop over flags and checkpoint metadata: every outcome is a clean exit (0, 1 or 2
     with a message), never a crash or a sanitizer report.
+  - the benchmark's demo row (--model demo) times 02_dcgan's defaults: its recipe matches what
+    02_dcgan --help states, and where torch imports, the PyTorch twin counts the same FLOPs.
 Exit code 77 means "skipped" (CTest and Meson report it as such): only when examples were not built.
 """
 import json
@@ -356,8 +358,35 @@ def test_fuzz(examples, data, tmp):
             check(steps == [1, 2, 3, 4], f"fuzz metadata {changes}: accepted, but metrics.csv steps are {steps}")
 
 
+def test_benchmark_demo_is_the_demo(examples, data, tmp):
+    proc = ex.run(os.path.join(examples, BENCHMARK), "--model", "demo", "--steps", 1, "--warmup", 0, "--threads", 1)
+    recipe = [line for line in proc.stderr.splitlines() if line.startswith("demo recipe:")]
+    check(len(recipe) == 1, f"benchmark --model demo printed no 'demo recipe:' line:\n{proc.stderr[-600:]}")
+    words = recipe[0].split(":", 1)[1].split()
+    ours = dict(zip(words[0::2], words[1::2]))
+    helped = ex.run(os.path.join(examples, "02_dcgan"), "--help").stdout
+    for flag, value in ours.items():
+        line = [l for l in helped.splitlines() if l.strip().startswith(flag + " ")]
+        check(len(line) == 1 and "default: " in line[0], f"02_dcgan --help does not state a default for {flag}")
+        default = line[0].rsplit("default: ", 1)[1].rstrip("]")
+        check(float(default) == float(value),
+              f"benchmark --model demo runs {flag} {value}, but 02_dcgan's default is {default}: update DemoRecipe "
+              f"in examples/benchmark.cpp (and benchmarks/torch_demo_bench.py)")
+    rows = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    check([(r["model"], r["mode"], r["batch"]) for r in rows] == [("demo", "train_step", 32), ("demo", "g_forward", 32)],
+          f"benchmark --model demo: unexpected rows {rows}")
+    if subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0:
+        return  # the twin's check needs PyTorch
+    twin = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "torch_demo_bench.py")
+    theirs = [json.loads(l) for l in ex.run(sys.executable, twin, "--steps", 1, "--warmup", 0, "--threads", 1,
+                                            "--forward-only-generator").stdout.splitlines() if l.startswith("{")]
+    check([(r["mode"], r["batch"], r["flops_per_step"]) for r in theirs] ==
+          [(r["mode"], r["batch"], int(r["flops_per_step"])) for r in rows],
+          f"torch_demo_bench.py and benchmark --model demo count different FLOPs (different models?): {theirs} vs {rows}")
+
+
 TESTS = [test_strict_flags, test_one_run_per_folder, test_resume_refuses_broken_state, test_broken_weights_and_data,
-         test_full_disk, test_fuzz]
+         test_full_disk, test_fuzz, test_benchmark_demo_is_the_demo]
 
 
 def main():
