@@ -19,9 +19,10 @@ With more than one thread (--threads 2), the other OpenMP threads' stacks start 
 train_step; a third table then splits the CPU time by thread: the main thread outside any
 parallel region (serial: the other threads wait), the main thread inside one, the other OpenMP
 threads (inside a region), and any other thread of the process (OpenBLAS's own, idle ones), each
-as a share of the main thread's samples (the main thread is busy the whole step but for the
-waits at the end of a region, so this is close to a share of the wall-clock time), plus what the
-other threads did. The first two tables stay the main thread's.
+as a share of the main thread's samples, plus what the other threads did. Samples count CPU time
+only: the main thread also sleeps at the end of a region while it waits for the others, so
+samples / frequency falls short of the wall-clock time by that wait. The first two tables stay
+the main thread's.
 """
 import re
 import subprocess
