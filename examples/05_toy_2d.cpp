@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     const int eval_n = cli.integer("--eval-samples");
     if (config.batch % config.pack != 0) cli.fail("--batch must be a multiple of --pack");
     if (config.batch / config.pack < 2) cli.fail("--batch must hold at least two packs of --pack points");
-    if (config.mbstd && cli.integer("--frame-every") > 0 && eval_n < 2 * config.pack)
+    if (config.mbstd && every > 0 && eval_n < 2 * config.pack)
         cli.fail("--mbstd frames need --eval-samples of at least two packs (2 x --pack)");
     gan::start_program(cli);
 
