@@ -4,10 +4,12 @@ grid of 25, over 10 seeds: modes covered, high-quality share and reverse KL, bes
 numbers (Lin et al. 2018, PacGAN, Table 1).
 
     python3 benchmarks/toy_2d_table.py                    # build/examples/05_toy_2d, 10 seeds, 2 jobs:
-                                                          # ~850 CPU seconds, ~7 min on 2 cores
+                                                          # ~310 CPU seconds, ~2.6 min on 2 cores
     SEEDS=3 JOBS=1 python3 benchmarks/toy_2d_table.py     # quicker
     ONLY=recipe python3 benchmarks/toy_2d_table.py        # one setting (a name of SETTINGS or EXTRA below)
+    ONLY="recipe_1d recipe_long" python3 benchmarks/toy_2d_table.py   # the extra rows: ~3.5 min more
     DATA=ring python3 benchmarks/toy_2d_table.py          # the ring only
+    HIDDEN=128 OUT=/tmp/toy-128 python3 benchmarks/toy_2d_table.py   # wider networks (~2.7x the time)
     TABLE_ONLY=1 python3 benchmarks/toy_2d_table.py       # the table of the runs done so far, running none
 
 Each run is one line of OUT/runs.jsonl (default /tmp/minigan-toy-2d), appended as soon as it ends,
@@ -30,6 +32,7 @@ OUT = os.environ.get("OUT", "/tmp/minigan-toy-2d")
 SEEDS = int(os.environ.get("SEEDS", "10"))
 JOBS = int(os.environ.get("JOBS", "2"))
 STEPS = os.environ.get("STEPS", "1000")  # G updates per run, except where STEPS_OF says otherwise
+HIDDEN = os.environ.get("HIDDEN", "64")  # units per hidden layer of G and D (05_toy_2d's default)
 
 # name: (what it is, flags). The plain settings first, then one remedy at a time, then the recipe.
 SETTINGS = {
@@ -68,8 +71,8 @@ PUBLISHED = {
 
 def command(name, data, seed):
     """The flags of one run (without --out): what a row of runs.jsonl is the result of."""
-    return ["--data", data, "--seed", str(seed), "--steps", STEPS_OF.get((name, data), STEPS), "--frame-every", "0", "--log-every", "0",
-            "--threads", "1"] + SETTINGS[name][1].split()
+    return ["--data", data, "--seed", str(seed), "--steps", STEPS_OF.get((name, data), STEPS), "--hidden", HIDDEN,
+            "--frame-every", "0", "--log-every", "0", "--threads", "1"] + SETTINGS[name][1].split()
 
 
 def run(name, data, seed):

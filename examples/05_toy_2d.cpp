@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     cli.option("--beta1", 0.5, "Adam beta1");
     cli.flag("--decay", "learning rates fall linearly from --lr / --lr-d to 0 over the run");
     cli.option("--latent", 2, "size of G's input noise z");
-    cli.option("--hidden", 128, "units in each hidden layer of G and D");
+    cli.option("--hidden", 64, "units in each hidden layer of G and D");
     cli.option("--pack", 1, "PacGAN: D judges this many points at once (1 = a plain D)");
     cli.flag("--mbstd", "minibatch standard deviation after D's first hidden layer");
     cli.flag("--spectral", "spectral normalisation of D's Linear weights");

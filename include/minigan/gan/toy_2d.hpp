@@ -34,7 +34,7 @@ namespace minigan::gan {
 
 struct Toy2dConfig {
     AdversarialLoss loss = AdversarialLoss::non_saturating;
-    int latent = 2, hidden = 128, batch = 256, d_steps = 1, pack = 1;
+    int latent = 2, hidden = 64, batch = 256, d_steps = 1, pack = 1;
     float lr = 1e-3f, lr_d = 1e-3f, beta1 = 0.5f, beta2 = 0.999f, clip = 0.01f;
     bool mbstd = false, spectral = false;
 };
