@@ -6,6 +6,8 @@
 // Same models, same step and the same JSON fields as ../shared/peers/torch_bench.py (PyTorch),
 // so docs/performance.md can put the two side by side (benchmarks/compare.sh runs both). Random inputs in
 // [-1, 1]: no data set needed. images_per_s = batch / median step time.
+// For vanilla, one more line, mode g_forward_gemms: the generator's GEMMs alone, the ceiling of its
+// sampling (bench_g_gemms below).
 // "demo" is the README's first command: 02_dcgan with its defaults (DemoRecipe below), timed as its
 // loop runs a step (train_step, then the weight average's update); its PyTorch twin is
 // benchmarks/torch_demo_bench.py.
@@ -120,6 +122,26 @@ void bench_sampling(const std::string& model, const Options& o, float width, nn:
     report(model, "g_forward", o, width, sample, flops);
 }
 
+// The vanilla generator's Linear products alone: the same shapes, through the same gemm() (blas.hpp,
+// split over the threads as in training), on buffers allocated once, with nothing between them.
+// g_forward's images/s over this line's is the share of sampling's time that is GEMM; the rest is
+// the bias copies, the activations, BatchNorm and allocation.
+void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
+    std::vector<Tensor> weights;  // each Linear's W (out, in), in layer order
+    for (const Var& p : G.parameters())
+        if (p.value().dim() == 2) weights.push_back(p.value());
+    std::vector<Tensor> activations{randn({o.batch, weights.at(0).shape[1]})};
+    for (const Tensor& w : weights) activations.push_back(Tensor({o.batch, w.shape[0]}));
+    auto ms = time_steps(o, [&] {
+        for (size_t l = 0; l < weights.size(); ++l) {  // activations[l + 1] = activations[l] W_l^T
+            const int in = weights[l].shape[1], out = weights[l].shape[0];
+            gemm(false, true, o.batch, out, in, 1.0f, activations[l].ptr(), in, weights[l].ptr(), in, 0.0f,
+                 activations[l + 1].ptr(), out);
+        }
+    }, [] {});
+    report("vanilla", "g_forward_gemms", o, o.width, ms, flops);
+}
+
 void bench(const std::string& model, const Options& o) {
     const int B = o.batch, latent = 100;
     bool dc = model == "dcgan";
@@ -135,6 +157,7 @@ void bench(const std::string& model, const Options& o) {
     }, [] {});
     report(model, "train_step", o, o.width, train, f.step);
     if (o.sampling) bench_sampling(model, o, o.width, *G, latent, f.g_forward);
+    if (o.sampling && !dc) bench_g_gemms(o, *G, f.g_forward);
 }
 
 // 02_dcgan's models, optimizers and step with its defaults, built as 02_dcgan builds them.

@@ -17,7 +17,8 @@ On the tiny fixture data set of tests/test_examples.py (no real data needed). Ch
   - a fuzz loop over flags and checkpoint metadata: every outcome is a clean exit (0, 1 or 2
     with a message), never a crash or a sanitizer report.
   - the benchmark's demo row (--model demo) times 02_dcgan's defaults: its recipe matches what
-    02_dcgan --help states, and where torch imports, the PyTorch twin counts the same FLOPs.
+    02_dcgan --help states, and where torch imports, the PyTorch twin counts the same FLOPs;
+    its vanilla rows end with g_forward_gemms, the generator's GEMMs alone, counted as g_forward.
 Exit code 77 means "skipped" (CTest and Meson report it as such): only when examples were not built.
 """
 import json
@@ -385,8 +386,20 @@ def test_benchmark_demo_is_the_demo(examples, data, tmp):
           f"torch_demo_bench.py and benchmark --model demo count different FLOPs (different models?): {theirs} vs {rows}")
 
 
+def test_benchmark_vanilla_gemms_row(examples, data, tmp):
+    proc = ex.run(os.path.join(examples, BENCHMARK), "--model", "vanilla", "--batch", 8, "--steps", 2, "--warmup", 0,
+                  "--threads", 1)
+    rows = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    check([(r["model"], r["mode"]) for r in rows] == [("vanilla", "train_step"), ("vanilla", "g_forward"),
+                                                     ("vanilla", "g_forward_gemms")],
+          f"benchmark --model vanilla: unexpected rows {rows}")
+    if len(rows) == 3:
+        check(rows[1]["flops_per_step"] == rows[2]["flops_per_step"] and rows[2]["images_per_s"] > 0,
+              f"benchmark --model vanilla: g_forward_gemms does not count g_forward's FLOPs: {rows[1:]}")
+
+
 TESTS = [test_strict_flags, test_one_run_per_folder, test_resume_refuses_broken_state, test_broken_weights_and_data,
-         test_full_disk, test_fuzz, test_benchmark_demo_is_the_demo]
+         test_full_disk, test_fuzz, test_benchmark_demo_is_the_demo, test_benchmark_vanilla_gemms_row]
 
 
 def main():
