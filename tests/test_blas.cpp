@@ -107,6 +107,9 @@ TEST_CASE("gemm split over threads (big products): rows or columns, every transp
     Rng rng(23);
     const int threads_before = num_threads();
     set_num_threads(std::max(2, threads_before));
+    // Telling OpenBLAS to use 1 thread per call must leave OpenMP's count alone (parallel.hpp):
+    // OpenBLAS's OpenMP build would otherwise set it to 1, and nothing here would be split.
+    CHECK(num_threads() == std::max(2, threads_before));
     struct Size { int M, N, K; };
     for (Size s : {Size{301, 97, 150}, Size{45, 517, 130}, Size{200, 200, 64}})
         for (bool ta : {false, true})

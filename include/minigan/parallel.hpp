@@ -52,7 +52,12 @@ inline bool in_parallel_region() {
 inline void configure_blas_threads(int n) {
 #ifdef _OPENMP
     (void)n;
+    // OpenBLAS's OpenMP build (libopenblas0-openmp) shares OpenMP's threads, and its
+    // openblas_set_num_threads(1) also calls omp_set_num_threads(1): our loops would then run on
+    // one thread. Give OpenMP back the count it had; OpenBLAS stays at 1 thread per call.
+    const int ours = omp_get_max_threads();
     openblas_set_num_threads(1);
+    omp_set_num_threads(ours);
 #else
     openblas_set_num_threads(n < 1 ? 1 : n);
 #endif
