@@ -125,7 +125,7 @@ void bench_sampling(const std::string& model, const Options& o, float width, nn:
 // The vanilla generator's Linear products alone: the same shapes, through the same gemm() (blas.hpp,
 // split over the threads as in training), on buffers allocated once, with nothing between them.
 // g_forward's images/s over this line's is the share of sampling's time that is GEMM; the rest is
-// the bias copies, the activations, BatchNorm and allocation.
+// the bias copies, the activations and allocating the outputs.
 void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
     std::vector<Tensor> weights;  // each Linear's W (out, in), in layer order
     for (const Var& p : G.parameters())
