@@ -377,7 +377,8 @@ def test_benchmark_demo_is_the_demo(examples, data, tmp):
     check([(r["model"], r["mode"], r["batch"]) for r in rows] == [("demo", "train_step", 32), ("demo", "g_forward", 32)],
           f"benchmark --model demo: unexpected rows {rows}")
     if subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode != 0:
-        return  # the twin's check needs PyTorch
+        print("  (PyTorch does not import here: the check of torch_demo_bench.py's FLOPs was not run)")
+        return
     twin = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "torch_demo_bench.py")
     theirs = [json.loads(l) for l in ex.run(sys.executable, twin, "--steps", 1, "--warmup", 0, "--threads", 1,
                                             "--forward-only-generator").stdout.splitlines() if l.startswith("{")]
