@@ -21,7 +21,7 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
     const Shape& s = x.shape();  // checked by the reference before it calls this
     const int N = s[0], C = s[1];
     const size_t L = s.size() == 4 ? static_cast<size_t>(s[2]) * s[3] : 1, n = N * L;
-    const size_t grain = std::max<size_t>(1, 32768 / std::max<size_t>(n, 1));  // channels per thread, at least
+    const size_t grain = items_per_thread(n);  // channels per thread, at least
     // sums[c - c0] += sum over b, l of f(i, c), i = the offset of element (b, c, l), for c in [c0, c1).
     auto channel_sums = [N, C, L](size_t c0, size_t c1, double* sums, auto f) {
         if (L == 1) {

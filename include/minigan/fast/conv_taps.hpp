@@ -99,7 +99,7 @@ inline void to_phases(const float* src, int N, int C, const Phases& ph, float* d
                 const float* from = src + c * plane + q;
                 for (int n = 0; n < N; ++n) to[n] = from[n * image];
             }
-    }, std::max<size_t>(1, 32768 / std::max<size_t>(1, plane * N)));
+    }, items_per_thread(plane * N));
 }
 inline void from_phases(const float* src, int N, int C, const Phases& ph, float* dst, bool accumulate) {
     const size_t plane = static_cast<size_t>(ph.H) * ph.W, image = C * plane;
@@ -114,7 +114,7 @@ inline void from_phases(const float* src, int N, int C, const Phases& ph, float*
                 else
                     for (int n = 0; n < N; ++n) to[n * image] = from[n];
             }
-    }, std::max<size_t>(1, 32768 / std::max<size_t>(1, plane * N)));
+    }, items_per_thread(plane * N));
 }
 
 // The k*k matrices A_uv (O, C), tap t = u*k + v at taps + t*O*C, from a conv2d weight (O, C, k, k)
@@ -135,7 +135,7 @@ inline void for_tap_weight_blocks(int O, int C, int k, bool transposed_layout, C
                             (transposed_layout ? static_cast<size_t>(c) * O + o : static_cast<size_t>(o) * C + c) * kk;
                         for (size_t t = 0; t < kk; ++t) copy(w_at + t, (t * O + o) * C + c);
                     }
-    }, std::max<size_t>(1, 32768 / std::max<size_t>(1, C * kk)));
+    }, items_per_thread(C * kk));
 }
 inline void tap_weights(const float* w, int O, int C, int k, bool transposed_layout, float* taps) {
     for_tap_weight_blocks(O, C, k, transposed_layout, [=](size_t w_at, size_t tap_at) { taps[tap_at] = w[w_at]; });

@@ -36,6 +36,16 @@
 
 namespace minigan::fast {
 
+// A pass over many small items (channels of a layout copy, of BatchNorm) that touches
+// `floats_per_item` floats per item: a thread gets at least this many items, so that every piece
+// moves at least MINIGAN_PASS_GRAIN floats.
+#ifndef MINIGAN_PASS_GRAIN
+#define MINIGAN_PASS_GRAIN 32768
+#endif
+inline size_t items_per_thread(size_t floats_per_item) {
+    return std::max<size_t>(1, size_t(MINIGAN_PASS_GRAIN) / std::max<size_t>(1, floats_per_item));
+}
+
 // Run body(begin, end) over [0, n): one contiguous piece per thread when every thread gets at
 // least `grain` items, else all of it on the calling thread. Piece boundaries are multiples of
 // 16 (one cache line of floats), so two threads never write the same line. The result never
