@@ -87,13 +87,18 @@ void report(const std::string& model, const char* mode, const Options& o, float 
 #else
     const int blas_threads = openblas_get_num_threads();
 #endif
+#ifndef MINIGAN_REFERENCE
+    const bool step_team = fast::team_wanted();  // training steps run on one team (fast/team.hpp)
+#else
+    const bool step_team = false;
+#endif
     std::printf("{\"model\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.2f, "
                 "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"step_ms_mean\": %.3f, \"steps\": %d, \"warmup\": %d, "
                 "\"flops_per_step\": %.0f, \"gflops_per_s\": %.2f, \"blas_threads\": %d, \"omp_wait_policy\": \"%s\", "
-                "\"openblas_coretype\": \"%s\", \"width\": %g, \"framework\": \"minigan\"}\n",
+                "\"openblas_coretype\": \"%s\", \"width\": %g, \"step_team\": %s, \"framework\": \"minigan\"}\n",
                 model.c_str(), mode, o.batch, num_threads(), o.batch / (med / 1000.0), med, mn, mean, o.steps, o.warmup,
                 flops, flops / (med / 1000.0) / 1e9, blas_threads, env_or_unset("OMP_WAIT_POLICY"),
-                env_or_unset("OPENBLAS_CORETYPE"), width);
+                env_or_unset("OPENBLAS_CORETYPE"), width, step_team ? "true" : "false");
     std::fflush(stdout);
 }
 

@@ -10,6 +10,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+#include <thread>
+
 #include <minigan/core.hpp>
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
@@ -344,4 +347,83 @@ TEST_CASE("gan::train_step on the fast path = on the reference path: three DCGAN
     REQUIRE(fast.size() == reference.size());
     CHECK(max_rel_diff(fast[0], reference[0]) < 1e-4);
     for (size_t i = 1; i < fast.size(); ++i) CHECK(max_rel_diff(fast[i], reference[i]) < 1e-4);
+}
+
+// The step team (fast/team.hpp), at 2 threads whatever the machine has; restores what it changes.
+struct TwoThreadTeam {
+    int threads_before = num_threads();
+    bool team_before = fast::step_team_enabled();
+    TwoThreadTeam() { set_num_threads(2); fast::step_team_enabled() = true; }
+    ~TwoThreadTeam() { set_num_threads(threads_before); fast::step_team_enabled() = team_before; }
+};
+
+TEST_CASE("fast::on_team: every piece runs once, piece 1 on the other thread; no nested forks; exceptions reach the caller") {
+#ifndef _OPENMP
+    MESSAGE("compiled without OpenMP: there is no team to test");
+#else
+    TwoThreadTeam two;
+    REQUIRE(fast::team_wanted());
+    constexpr int kForks = 20000;
+    std::vector<int> runs(2, 0), nested_forks(2, 0);
+    std::vector<std::thread::id> ran_on(2);
+    const long forks_before = fast::team_forks().load();
+    const int result = fast::on_team([&] {
+        for (int i = 0; i < kForks; ++i)
+            fast::team_fork(2, [&](int t, int T) {
+                if (T != 2) return;  // counted as missing below
+                ++runs[t];
+                ran_on[t] = std::this_thread::get_id();
+                nested_forks[t] += fast::team_fork(2, [](int, int) {});  // false inside a piece
+            });
+        return 42;
+    });
+    CHECK(result == 42);
+    CHECK(runs[0] == kForks);
+    CHECK(runs[1] == kForks);
+    CHECK(ran_on[0] == std::this_thread::get_id());  // the leader is the calling thread
+    CHECK(ran_on[1] != ran_on[0]);
+    CHECK(nested_forks[0] == 0);
+    CHECK(nested_forks[1] == 0);
+    CHECK(fast::team_forks().load() - forks_before == kForks);
+    CHECK_FALSE(fast::team_fork(2, [](int, int) {}));  // no team outside on_team
+    CHECK_THROWS_WITH_AS(fast::on_team([]() -> int { throw std::runtime_error("inside the step"); }), "inside the step",
+                         std::runtime_error);
+    CHECK(fast::on_team([] { return 7; }) == 7);  // and the next team works
+#endif
+}
+
+TEST_CASE("gan::train_step on a step team = without one, bit for bit: three steps of the demo's models at 2 threads") {
+#ifndef _OPENMP
+    MESSAGE("compiled without OpenMP: there is no team to test");
+#else
+    TwoThreadTeam two;
+    Rng rng(5);
+    std::vector<std::pair<Tensor, Tensor>> batches;
+    for (int s = 0; s < 3; ++s) batches.emplace_back(rand_uniform({32, 1, 28, 28}, -1.0f, 1.0f, rng), randn({32, 100}, rng));
+    auto run = [&] {
+        manual_seed(3);
+        auto G = gan::dcgan_generator(100, 0.25f);
+        auto D = gan::dcgan_discriminator(0.75f, 1, 2);
+        gan::set_dropout(*D, 0.0f);
+        optim::Adam oG(G->parameters(), 5e-4f, 0.5f), oD(D->parameters(), 5e-4f, 0.5f);
+        std::vector<float> stats;
+        for (auto& [real, z] : batches) {
+            gan::StepStats s = gan::train_step(*G, *D, oG, oD, Var(real), Var(z));
+            stats.insert(stats.end(), {s.d_loss, s.g_loss, s.d_real, s.d_fake});
+        }
+        std::vector<Tensor> r{Tensor({static_cast<int>(stats.size())}, stats)};
+        for (auto* M : {G.get(), D.get()})
+            for (auto& [name, t] : M->state_dict()) r.push_back(t);
+        return r;
+    };
+    const long forks_before = fast::team_forks().load();
+    const std::vector<Tensor> on_team = run();
+    const long forks = fast::team_forks().load() - forks_before;
+    fast::step_team_enabled() = false;
+    const std::vector<Tensor> without = run();
+    CHECK(forks >= 3 * 20);  // the team really took the step's pieces (~55 a step)
+    CHECK(fast::team_forks().load() - forks_before == forks);  // and none without it
+    REQUIRE(on_team.size() == without.size());
+    for (size_t i = 0; i < on_team.size(); ++i) CHECK(max_rel_diff(on_team[i], without[i]) == 0.0);
+#endif
 }

@@ -23,6 +23,9 @@
 #include "dispatch.hpp"
 #include "parallel.hpp"
 #include "tensor.hpp"
+#ifndef MINIGAN_REFERENCE
+#include "fast/team.hpp"  // fast path: a training step's team of threads takes the blocks
+#endif
 
 namespace minigan {
 
@@ -72,8 +75,8 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
     const int extent = split_rows ? M : N, tiles = (extent + 15) / 16;
     const double flops = 2.0 * M * N * K;
     const int blocks = in_parallel_region() ? 1 : std::max(1, std::min({num_threads(), tiles, static_cast<int>(flops / 4e6)}));
-    auto sgemm_block = [&](int b) {  // block b of `blocks`: C[m0 : m0+m, n0 : n0+n]
-        const int first = std::min(extent, tiles * b / blocks * 16), last = std::min(extent, tiles * (b + 1) / blocks * 16);
+    auto sgemm_block_of = [&](int b, int count) {  // block b of `count`: C[m0 : m0+m, n0 : n0+n]
+        const int first = std::min(extent, tiles * b / count * 16), last = std::min(extent, tiles * (b + 1) / count * 16);
         const int m0 = split_rows ? first : 0, m = split_rows ? last - first : M;
         const int n0 = split_rows ? 0 : first, n = split_rows ? N : last - first;
         const float* a = A + (trans_a ? static_cast<size_t>(m0) : static_cast<size_t>(m0) * lda);
@@ -82,9 +85,16 @@ inline void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
             cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K,
                         alpha, a, lda, b_block, ldb, beta, C + static_cast<size_t>(m0) * ldc + n0, ldc);
     };
-    if (blocks == 1) return sgemm_block(0);
+    if (blocks == 1) {
+#ifndef MINIGAN_REFERENCE
+        // Inside a training step's team (fast/team.hpp), the same blocks go to its threads.
+        const int team_blocks = std::min({fast::team_size(), tiles, static_cast<int>(flops / 4e6)});
+        if (team_blocks > 1 && fast::team_fork(team_blocks, [&](int t, int T) { sgemm_block_of(t, T); })) return;
+#endif
+        return sgemm_block_of(0, 1);
+    }
     MINIGAN_PARALLEL_FOR
-    for (int b = 0; b < blocks; ++b) sgemm_block(b);
+    for (int b = 0; b < blocks; ++b) sgemm_block_of(b, blocks);
 }
 
 // One line for the top of every program's log: which path and which parallel paths are active.
@@ -102,6 +112,9 @@ inline std::string runtime_summary() {
     s += ", 1 thread per call, big GEMMs split over the OpenMP threads)";
 #else
     s += ", " + std::to_string(openblas_get_num_threads()) + " threads)";
+#endif
+#ifndef MINIGAN_REFERENCE
+    if (fast_path() && fast::team_wanted()) s += "; training steps on one team of threads (fast/team.hpp)";
 #endif
 #ifdef MINIGAN_OPENCL
     s += "; " + opencl::summary();

@@ -147,15 +147,18 @@ inline void tap_weights_add_back(const float* taps, int O, int C, int k, bool tr
 // Rows [m0, m1) of the M outputs go to one thread each: the threads write disjoint rows of Y.
 template <class Body>
 inline void split_rows(int M, Body&& body) {
+    auto piece = [&](int t, int T) {  // whole 16-row tiles for thread t of T
+        const int tiles = (M + 15) / 16;
+        const int m0 = std::min(M, tiles * t / T * 16), m1 = std::min(M, tiles * (t + 1) / T * 16);
+        if (m0 < m1) body(m0, m1);
+    };
+    const int team = std::min(team_size(), std::max(1, M / 16));
+    if (team > 1 && team_fork(team, piece)) return;  // inside a step's team (team.hpp)
     const int threads = std::min(in_parallel_region() ? 1 : num_threads(), std::max(1, M / 16));
     if (threads <= 1) { body(0, M); return; }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
-    {
-        const int t = omp_get_thread_num(), T = omp_get_num_threads(), tiles = (M + 15) / 16;
-        const int m0 = std::min(M, tiles * t / T * 16), m1 = std::min(M, tiles * (t + 1) / T * 16);
-        if (m0 < m1) body(m0, m1);
-    }
+    piece(omp_get_thread_num(), omp_get_num_threads());
 #endif
 }
 

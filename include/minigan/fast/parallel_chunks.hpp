@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "../parallel.hpp"
+#include "team.hpp"
 
 // MINIGAN_SIMD: before an innermost loop whose iterations are independent (no reduction, no
 // aliasing between what it reads and writes): the compiler then vectorises it even at -O2.
@@ -57,15 +58,18 @@ template <class Body>
 inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
 #ifdef _OPENMP
     const size_t want = grain ? n / grain : n;
+    auto piece = [&](int t, int T) {  // piece t of T
+        const size_t begin = t == 0 ? 0 : (n * t / T) & ~size_t(15);
+        const size_t end = t + 1 == T ? n : (n * (t + 1) / T) & ~size_t(15);
+        if (begin < end) body(begin, end);
+    };
+    // Inside a step's team (team.hpp) the pieces are handed to its threads.
+    const int team = static_cast<int>(std::min<size_t>(team_size(), want));
+    if (team > 1 && team_fork(team, piece)) return;
     const int threads = in_parallel_region() ? 1 : static_cast<int>(std::min<size_t>(num_threads(), want));
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)
-        {
-            const size_t t = static_cast<size_t>(omp_get_thread_num()), T = static_cast<size_t>(omp_get_num_threads());
-            const size_t begin = t == 0 ? 0 : (n * t / T) & ~size_t(15);
-            const size_t end = t + 1 == T ? n : (n * (t + 1) / T) & ~size_t(15);
-            if (begin < end) body(begin, end);
-        }
+        piece(omp_get_thread_num(), omp_get_num_threads());
         return;
     }
 #else

@@ -14,6 +14,7 @@
 
 #ifndef MINIGAN_REFERENCE
 #include "../fast/stacked_d.hpp"  // fast::stacked_discriminator_loss: D(real) and D(fake) in one pass
+#include "../fast/team.hpp"        // fast::on_team: the whole step in one parallel region
 #endif
 
 namespace minigan::gan {
@@ -43,6 +44,11 @@ inline Var discriminator_loss(nn::Module& D, const Var& real, const Var& fake, f
 // (1, or 0.9 for one-sided label smoothing), fake = 0.
 inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG, optim::Optimizer& optD,
                             const Var& real, const Var& z, float real_label = 1.0f) {
+#ifndef MINIGAN_REFERENCE
+    // Fast path: this same function, run once more on a team of threads (fast/team.hpp).
+    if (fast_path() && fast::team_wanted())
+        return fast::on_team([&] { return train_step(G, D, optG, optD, real, z, real_label); });
+#endif
     // EXERCISE E11 begin
     Var fake = G(z);
 
