@@ -63,9 +63,12 @@ inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
         const size_t end = t + 1 == T ? n : (n * (t + 1) / T) & ~size_t(15);
         if (begin < end) body(begin, end);
     };
-    // Inside a step's team (team.hpp) the pieces are handed to its threads.
-    const int team = static_cast<int>(std::min<size_t>(team_size(), want));
-    if (team > 1 && team_fork(team, piece)) return;
+    // Inside a step's team (team.hpp) the pieces are handed to its threads; where that costs
+    // little, passes split from a smaller grain (team_grain_divisor).
+    if (const size_t team = team_size(); team > 1 && grain) {
+        const size_t pieces = std::min(team, n / std::max<size_t>(1, grain / team_grain_divisor()));
+        if (pieces > 1 && team_fork(static_cast<int>(pieces), piece)) return;
+    }
     const int threads = in_parallel_region() ? 1 : static_cast<int>(std::min<size_t>(num_threads(), want));
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)

@@ -10,8 +10,9 @@
 // piece(t, T) to threads t = 1..T-1 and runs piece(0, T) itself; a waiting thread first spins
 // for a short while (it is then already awake for the next piece), and sleeps on a condition
 // variable after that. parallel_chunks, split_rows (conv_taps.hpp) and gemm (blas.hpp) give their
-// pieces to the team when one is running, cut exactly as they would be otherwise, so the numbers
-// are the same. Loops of the reference (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
+// pieces to the team when one is running: GEMMs cut as they would be otherwise, elementwise
+// passes from a smaller grain (kTeamGrainDivisor), which computes the same numbers. Loops of the
+// reference (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
 //
 // It is used under OMP_WAIT_POLICY=PASSIVE only (step_team_enabled below). Spinning takes a
 // core: when another program wants the cores, the team's threads are preempted (involuntary
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <cctype>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -51,6 +53,13 @@
 #endif
 
 namespace minigan::fast {
+
+// Inside a team that spins, a hand-off costs a few microseconds instead of a wake-up (~40-80 us),
+// so elementwise passes, BatchNorm and layout copies split there from a grain this many times
+// smaller (parallel_chunks.hpp): the best of 1, 8 and 32 on the demo's step. (GEMMs keep their
+// 4 MFLOP a block: splitting smaller ones measured no faster, and a GEMM cut differently may
+// round differently, while a pass cut differently computes the same numbers.)
+inline constexpr size_t kTeamGrainDivisor = 8;
 
 // The team replaces wake-ups, and only OMP_WAIT_POLICY=PASSIVE has them: under libgomp's default
 // (spin a while, then sleep) or ACTIVE its own regions are already cheap, and the team measured
@@ -78,6 +87,7 @@ public:
         return t && in_piece() == false && t->leader_ == std::this_thread::get_id() ? t : nullptr;
     }
     int size() const { return size_; }
+    bool spins() const { return spin_us_ > 0; }
 
     // piece(t, T) for t in [0, T), T = min(pieces, size()); this thread runs t = 0. Returns
     // when every piece is done.
@@ -225,6 +235,12 @@ inline bool team_fork(int pieces, Piece&& piece) {
 inline int team_size() {
     Team* team = Team::led_here();
     return team ? team->size() : 0;
+}
+// What parallel_chunks divides its grain by here: kTeamGrainDivisor in a team that spins, else 1
+// (without the spin every hand-off wakes a sleeper again, and finer pieces cost more than they save).
+inline size_t team_grain_divisor() {
+    Team* team = Team::led_here();
+    return team && team->spins() ? kTeamGrainDivisor : 1;
 }
 
 // True where on_team would start a team: more than one thread, not already inside a parallel
