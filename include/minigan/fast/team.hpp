@@ -84,7 +84,7 @@ public:
     // The team the calling thread leads, if it leads one and is not inside a piece.
     static Team* led_here() {
         Team* t = current();
-        return t && in_piece() == false && t->leader_ == std::this_thread::get_id() ? t : nullptr;
+        return t && !in_piece() ? t : nullptr;
     }
     int size() const { return size_; }
     bool spins() const { return spin_us_ > 0; }
@@ -120,11 +120,8 @@ public:
 #pragma omp parallel num_threads(num_threads())
         {
             const int t = omp_get_thread_num();  // 0: the calling thread, which leads
-            if (t == 0) {
-                size_ = omp_get_num_threads();
-                leader_ = std::this_thread::get_id();
-            }
-#pragma omp barrier
+            if (t == 0) size_ = omp_get_num_threads();
+#pragma omp barrier  // every thread sees size_ from here on
             const long switches_before = involuntary_switches();
             if (t == 0) {
                 current() = this;
@@ -152,8 +149,8 @@ public:
     long involuntary_switches_seen() const { return switches_.load(); }
 
 private:
-    static Team*& current() {
-        static Team* team = nullptr;
+    static Team*& current() {  // per thread: the team this thread leads, if any
+        static thread_local Team* team = nullptr;
         return team;
     }
     static bool& in_piece() {
@@ -201,7 +198,6 @@ private:
 
     const double spin_us_;
     int size_ = 1;
-    std::thread::id leader_;
     // The current job: job_(job_data_, t, job_threads_). Written by the leader before it bumps
     // generation_, read by the others after they see the new generation.
     void (*job_)(void*, int, int) = nullptr;
