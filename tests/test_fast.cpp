@@ -392,6 +392,33 @@ TEST_CASE("fast::on_team: every piece runs once, piece 1 on the other thread; no
 #endif
 }
 
+TEST_CASE("fast::on_team from two threads at once: each leads its own team and gets all its pieces done") {
+#ifndef _OPENMP
+    MESSAGE("compiled without OpenMP: there is no team to test");
+#else
+    TwoThreadTeam two;
+    constexpr int kForks = 2000;
+    std::vector<std::vector<int>> runs(2, std::vector<int>(2, 0));
+    std::vector<int> wanted(2, 0);
+    auto lead = [&](int who) {
+        set_num_threads(2);  // OpenMP's thread count is per thread: this one's
+        wanted[who] = fast::team_wanted();
+        fast::on_team([&] {
+            for (int i = 0; i < kForks; ++i) fast::team_fork(2, [&](int t, int) { ++runs[who][t]; });
+            return 0;
+        });
+    };
+    std::thread a(lead, 0), b(lead, 1);
+    a.join();
+    b.join();
+    for (int who = 0; who < 2; ++who) {
+        CHECK(wanted[who] == 1);
+        CHECK(runs[who][0] == kForks);
+        CHECK(runs[who][1] == kForks);
+    }
+#endif
+}
+
 TEST_CASE("gan::train_step on a step team = without one, bit for bit: three steps of the demo's models at 2 threads") {
 #ifndef _OPENMP
     MESSAGE("compiled without OpenMP: there is no team to test");
