@@ -318,6 +318,22 @@ TEST_CASE("fast::mixes_batch: BatchNorm in training mode keeps D on two passes")
 
 // ---- a whole training step ----------------------------------------------------------------------
 
+// gan::train_step over the batches (real, z) with Adam(lr, beta1 0.5) for both: the losses and
+// D's outputs of every step, then every tensor of G's and D's state after them.
+static std::vector<Tensor> train_steps(nn::Module& G, nn::Module& D, float lr,
+                                       const std::vector<std::pair<Tensor, Tensor>>& batches) {
+    optim::Adam oG(G.parameters(), lr, 0.5f), oD(D.parameters(), lr, 0.5f);
+    std::vector<float> stats;
+    for (auto& [real, z] : batches) {
+        gan::StepStats s = gan::train_step(G, D, oG, oD, Var(real), Var(z));
+        stats.insert(stats.end(), {s.d_loss, s.g_loss, s.d_real, s.d_fake});
+    }
+    std::vector<Tensor> r{Tensor({static_cast<int>(stats.size())}, stats)};
+    for (nn::Module* M : {&G, &D})
+        for (auto& [name, t] : M->state_dict()) r.push_back(t);
+    return r;
+}
+
 TEST_CASE("gan::train_step on the fast path = on the reference path: three DCGAN steps, the weights after them") {
     Rng rng(7);
     auto make = [] {
@@ -332,16 +348,7 @@ TEST_CASE("gan::train_step on the fast path = on the reference path: three DCGAN
     for (int s = 0; s < 3; ++s) batches.emplace_back(rand_uniform({8, 1, 28, 28}, -1.0f, 1.0f, rng), randn({8, 16}, rng));
     auto run = [&] {
         auto [G, D] = make();
-        optim::Adam oG(G->parameters(), 2e-4f, 0.5f), oD(D->parameters(), 2e-4f, 0.5f);
-        std::vector<float> stats;
-        for (auto& [real, z] : batches) {
-            gan::StepStats s = gan::train_step(*G, *D, oG, oD, Var(real), Var(z));
-            stats.insert(stats.end(), {s.d_loss, s.g_loss, s.d_real, s.d_fake});
-        }
-        std::vector<Tensor> r{Tensor({static_cast<int>(stats.size())}, stats)};
-        for (auto* M : {G.get(), D.get()})
-            for (auto& [name, t] : M->state_dict()) r.push_back(t);
-        return r;
+        return train_steps(*G, *D, 2e-4f, batches);
     };
     auto [fast, reference] = both_paths(run);
     REQUIRE(fast.size() == reference.size());
@@ -432,16 +439,7 @@ TEST_CASE("gan::train_step on a step team = without one, bit for bit: three step
         auto G = gan::dcgan_generator(100, 0.25f);
         auto D = gan::dcgan_discriminator(0.75f, 1, 2);
         gan::set_dropout(*D, 0.0f);
-        optim::Adam oG(G->parameters(), 5e-4f, 0.5f), oD(D->parameters(), 5e-4f, 0.5f);
-        std::vector<float> stats;
-        for (auto& [real, z] : batches) {
-            gan::StepStats s = gan::train_step(*G, *D, oG, oD, Var(real), Var(z));
-            stats.insert(stats.end(), {s.d_loss, s.g_loss, s.d_real, s.d_fake});
-        }
-        std::vector<Tensor> r{Tensor({static_cast<int>(stats.size())}, stats)};
-        for (auto* M : {G.get(), D.get()})
-            for (auto& [name, t] : M->state_dict()) r.push_back(t);
-        return r;
+        return train_steps(*G, *D, 5e-4f, batches);
     };
     const long forks_before = fast::team_forks().load();
     const std::vector<Tensor> on_team = run();
