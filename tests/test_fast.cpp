@@ -395,6 +395,13 @@ TEST_CASE("fast::on_team: every piece runs once, piece 1 on the other thread; no
     CHECK_FALSE(fast::team_fork(2, [](int, int) {}));  // no team outside on_team
     CHECK_THROWS_WITH_AS(fast::on_team([]() -> int { throw std::runtime_error("inside the step"); }), "inside the step",
                          std::runtime_error);
+    CHECK_THROWS_WITH_AS(fast::on_team([]() -> int {  // thrown by the leader's own piece of a fork
+                             fast::team_fork(2, [](int t, int) {
+                                 if (t == 0) throw std::runtime_error("inside a piece");
+                             });
+                             return 0;
+                         }),
+                         "inside a piece", std::runtime_error);
     CHECK(fast::on_team([] { return 7; }) == 7);  // and the next team works
 #endif
 }

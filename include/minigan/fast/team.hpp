@@ -104,12 +104,18 @@ public:
             wake_.notify_all();
         }
         in_piece() = true;
-        piece(0, T);
+        std::exception_ptr error;
+        try {
+            piece(0, T);
+        } catch (...) {  // the other pieces still use `piece`: wait for them before rethrowing
+            error = std::current_exception();
+        }
         in_piece() = false;
         for (int spins = 0; unfinished_.load(std::memory_order_acquire) != 0; ++spins) {
             if (spins < 4096) MINIGAN_CPU_RELAX();
             else std::this_thread::yield();
         }
+        if (error) std::rethrow_exception(error);
     }
 
     // Runs body() as the leader of a team of all OpenMP threads; rethrows what body throws.
