@@ -11,10 +11,10 @@
 // for a short while (it is then already awake for the next piece), and sleeps on a condition
 // variable after that. parallel_chunks, split_rows (conv_taps.hpp) and gemm (blas.hpp) give their
 // pieces to the team when one is running: GEMMs cut as they would be otherwise, elementwise
-// passes from a smaller grain (kTeamGrainDivisor), which computes the same numbers. Loops of the
+// passes from a smaller grain (kCheapForkGrainDivisor), which computes the same numbers. Loops of the
 // reference (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
 //
-// It is used under OMP_WAIT_POLICY=PASSIVE only (step_team_enabled below). Spinning takes a
+// It is on under every OMP_WAIT_POLICY (step_team_enabled below). Spinning takes a
 // core: when another program wants the cores, the team's threads are preempted (involuntary
 // context switches, counted with getrusage) and spinning would steal time from the leader. A
 // step that saw more than kBusySwitches of them is followed by a step without spinning, whose
@@ -54,17 +54,19 @@
 
 namespace minigan::fast {
 
-// Inside a team that spins, a hand-off costs a few microseconds instead of a wake-up (~40-80 us),
-// so elementwise passes, BatchNorm and layout copies split there from a grain this many times
-// smaller (parallel_chunks.hpp): the best of 1, 8 and 32 on the demo's step. (GEMMs keep their
-// 4 MFLOP a block: splitting smaller ones measured no faster, and a GEMM cut differently may
-// round differently, while a pass cut differently computes the same numbers.)
-inline constexpr size_t kTeamGrainDivisor = 8;
+// Where handing a piece to another thread costs a few microseconds instead of a wake-up
+// (~40-80 us), elementwise passes, BatchNorm and layout copies split from a grain this many times
+// smaller (parallel_chunks.hpp, fork_grain_divisor below): the best of 1, 8 and 32 on the demo's
+// step. (GEMMs keep their 4 MFLOP a block: splitting smaller ones measured no faster, and a GEMM
+// cut differently may round differently, while a pass cut differently computes the same numbers.)
+inline constexpr size_t kCheapForkGrainDivisor = 8;
 
-// The team replaces wake-ups, and only OMP_WAIT_POLICY=PASSIVE has them: under libgomp's default
-// (spin a while, then sleep) or ACTIVE its own regions are already cheap, and the team measured
-// 1-5 % slower there (docs/performance.md). So it is on when the policy is PASSIVE, unless the
-// environment sets MINIGAN_NO_STEP_TEAM; tests set it directly (the results are the same).
+// Under OMP_WAIT_POLICY=PASSIVE the team replaces wake-ups. Under libgomp's default policy (spin
+// a while, then sleep) or ACTIVE, libgomp's own regions are already cheap on an idle machine (the
+// team measured the same there), but its threads keep spinning when another program wants the
+// core, and a 2-thread step became 4-10 times slower; the team stops spinning then. So it is on
+// unless the environment sets MINIGAN_NO_STEP_TEAM; tests set it directly (the results are the
+// same either way).
 inline bool wait_policy_is_passive() {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     if (!policy) return false;
@@ -73,8 +75,15 @@ inline bool wait_policy_is_passive() {
     return p == "passive";
 }
 inline bool& step_team_enabled() {
-    static bool enabled = wait_policy_is_passive() && !std::getenv("MINIGAN_NO_STEP_TEAM");
+    static bool enabled = !std::getenv("MINIGAN_NO_STEP_TEAM");
     return enabled;
+}
+// Whether libgomp's idle threads spin between parallel regions, so that a region outside a team
+// costs a few microseconds too (~3 us, benchmarks/fork_join.cpp): true under its default policy
+// and ACTIVE, false under PASSIVE. Tests set it directly.
+inline bool& idle_threads_spin() {
+    static bool spin = !wait_policy_is_passive();
+    return spin;
 }
 
 class Team {
@@ -238,11 +247,13 @@ inline int team_size() {
     Team* team = Team::led_here();
     return team ? team->size() : 0;
 }
-// What parallel_chunks divides its grain by here: kTeamGrainDivisor in a team that spins, else 1
-// (without the spin every hand-off wakes a sleeper again, and finer pieces cost more than they save).
-inline size_t team_grain_divisor() {
-    Team* team = Team::led_here();
-    return team && team->spins() ? kTeamGrainDivisor : 1;
+// What parallel_chunks divides its grain by here: kCheapForkGrainDivisor where a fork is cheap (in
+// a team that spins; outside a team, where libgomp's idle threads spin), else 1 (in a team that
+// sleeps, or under PASSIVE outside a team, every fork wakes a sleeper, and finer pieces would cost
+// more than they save).
+inline size_t fork_grain_divisor() {
+    if (Team* team = Team::led_here()) return team->spins() ? kCheapForkGrainDivisor : 1;
+    return idle_threads_spin() ? kCheapForkGrainDivisor : 1;
 }
 
 // True where on_team would start a team: more than one thread, not already inside a parallel
