@@ -116,33 +116,41 @@ std::vector<double> time_steps(const Options& o, F&& step, Before&& before) {
     return ms;
 }
 
-// G-only sampling in eval mode (BatchNorm on running statistics), z drawn outside the clock.
+// G-only sampling in eval mode (BatchNorm on running statistics), z drawn outside the clock:
+// gan::sample, as the examples draw their sample grids.
 void bench_sampling(const std::string& model, const Options& o, float width, nn::Module& G, int latent, double flops) {
-    G.eval();
     Var z;
-    auto sample = time_steps(o, [&] {
-        NoGrad no_grad;
-        Var images = G(z);
-    }, [&] { z = Var(randn({o.batch, latent})); });
+    auto sample = time_steps(o, [&] { Tensor images = gan::sample(G, z); }, [&] { z = Var(randn({o.batch, latent})); });
     report(model, "g_forward", o, width, sample, flops);
 }
 
 // The vanilla generator's Linear products alone: the same shapes, through the same gemm() (blas.hpp,
-// split over the threads as in training), on buffers allocated once, with nothing between them.
-// g_forward's images/s over this line's is the share of sampling's time that is GEMM; the rest is
-// the bias copies, the activations and allocating the outputs.
+// split over the threads as in training, on a team where gan::sample uses one), on buffers
+// allocated once, with nothing between them. g_forward's images/s over this line's is the share of
+// sampling's time that is GEMM; the rest is the bias copies, the activations and allocating the
+// outputs.
 void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
     std::vector<Tensor> weights;  // each Linear's W (out, in), in layer order
     for (const Var& p : G.parameters())
         if (p.value().dim() == 2) weights.push_back(p.value());
     std::vector<Tensor> activations{randn({o.batch, weights.at(0).shape[1]})};
     for (const Tensor& w : weights) activations.push_back(Tensor({o.batch, w.shape[0]}));
-    auto ms = time_steps(o, [&] {
+    auto products = [&] {
         for (size_t l = 0; l < weights.size(); ++l) {  // activations[l + 1] = activations[l] W_l^T
             const int in = weights[l].shape[1], out = weights[l].shape[0];
             gemm(false, true, o.batch, out, in, 1.0f, activations[l].ptr(), in, weights[l].ptr(), in, 0.0f,
                  activations[l + 1].ptr(), out);
         }
+        return 0;
+    };
+    auto ms = time_steps(o, [&] {
+#ifndef MINIGAN_REFERENCE
+        if (fast_path() && fast::team_wanted()) {
+            fast::on_team(products);
+            return;
+        }
+#endif
+        products();
     }, [] {});
     report("vanilla", "g_forward_gemms", o, o.width, ms, flops);
 }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <minigan/core.hpp>
+#include <minigan/gan/example_run.hpp>
 #include <minigan/gan/models.hpp>
 #include <minigan/gan/train_step.hpp>
 
@@ -491,5 +492,25 @@ TEST_CASE("gan::train_step on a step team = without one, bit for bit: three step
     CHECK(fast::team_forks().load() - forks_before == forks);  // and none without it
     REQUIRE(on_team.size() == without.size());
     for (size_t i = 0; i < on_team.size(); ++i) CHECK(max_rel_diff(on_team[i], without[i]) == 0.0);
+#endif
+}
+
+TEST_CASE("gan::sample on a team = without one, bit for bit: the demo's generator, 64 images at 2 threads") {
+#ifndef _OPENMP
+    MESSAGE("compiled without OpenMP: there is no team to test");
+#else
+    TwoThreadTeam two;
+    manual_seed(4);
+    auto G = gan::dcgan_generator(100, 0.25f);
+    const Var z(randn({64, 100}));
+    const long forks_before = fast::team_forks().load();
+    const Tensor on_team = gan::sample(*G, z);
+    const long forks = fast::team_forks().load() - forks_before;
+    fast::step_team_enabled() = false;
+    const Tensor without = gan::sample(*G, z);
+    CHECK(forks >= 5);  // the team took the forward pass's pieces
+    CHECK(fast::team_forks().load() - forks_before == forks);  // and none without it
+    REQUIRE(on_team.shape == without.shape);
+    CHECK(max_rel_diff(on_team, without) == 0.0);
 #endif
 }

@@ -19,6 +19,10 @@
 #include "ema.hpp"
 #include "training_run.hpp"
 
+#ifndef MINIGAN_REFERENCE
+#include "../fast/team.hpp"  // fast::on_team: the whole forward pass in one parallel region
+#endif
+
 namespace minigan::gan {
 
 // ---- flags ------------------------------------------------------------------------------
@@ -178,6 +182,10 @@ inline std::string step_line(const StepStats& s) {
 
 // G's output for `input` in eval mode (BatchNorm's running statistics, no Dropout), without a graph.
 inline Tensor sample(nn::Module& G, const Var& input) {
+#ifndef MINIGAN_REFERENCE
+    // Fast path: this same function, run once more on a team of threads, as a training step is.
+    if (fast_path() && fast::team_wanted()) return fast::on_team([&] { return sample(G, input); });
+#endif
     G.eval();
     NoGrad no_grad;
     return G(input).value();
