@@ -10,7 +10,6 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -405,39 +404,6 @@ TEST_CASE("fast::on_team: every piece runs once, piece 1 on the other thread; no
                          }),
                          "inside a piece", std::runtime_error);
     CHECK(fast::on_team([] { return 7; }) == 7);  // and the next team works
-#endif
-}
-
-TEST_CASE("fast::parallel_chunks splits from an 8 times smaller grain where idle threads spin, and computes the same") {
-#ifndef _OPENMP
-    MESSAGE("compiled without OpenMP: parallel_chunks runs one piece");
-#else
-    const int threads_before = num_threads();
-    const bool spin_before = fast::idle_threads_spin();
-    set_num_threads(2);
-    constexpr size_t n = 40000;  // under the 128 K-float grain, over two pieces of 128 K / 8
-    std::vector<float> x(n);
-    for (size_t i = 0; i < n; ++i) x[i] = 0.001f * float(i) - 17.0f;
-    auto run = [&](bool spin, int& pieces) {
-        fast::idle_threads_spin() = spin;
-        std::vector<float> y(n, 0.0f);
-        std::atomic<int> count{0};
-        fast::parallel_chunks(n, [&](size_t begin, size_t end) {
-            ++count;
-            for (size_t i = begin; i < end; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.2f * x[i];
-        });
-        pieces = count.load();
-        return y;
-    };
-    int pieces_spin = 0, pieces_sleep = 0;
-    const std::vector<float> y_spin = run(true, pieces_spin), y_sleep = run(false, pieces_sleep);
-    fast::idle_threads_spin() = spin_before;
-    set_num_threads(threads_before);
-    CHECK(fast::fork_grain_divisor() == (spin_before ? fast::kCheapForkGrainDivisor : 1));
-    CHECK(pieces_spin == 2);   // libgomp's default policy or ACTIVE: a fork costs ~3 us
-    CHECK(pieces_sleep == 1);  // PASSIVE: a fork wakes a sleeping thread, so it stays on one
-    CHECK(y_spin == y_sleep);
-    CHECK(y_spin[0] == doctest::Approx(0.2f * -17.0f));
 #endif
 }
 

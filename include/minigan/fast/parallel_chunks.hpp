@@ -52,22 +52,21 @@ inline size_t items_per_thread(size_t floats_per_item) {
 // least `grain` items, else all of it on the calling thread. Piece boundaries are multiples of
 // 16 (one cache line of floats), so two threads never write the same line. The result never
 // depends on the number of threads as long as body treats every index on its own.
-// The default grain (128 K floats) keeps small tensors on one thread where forking wakes a
-// sleeping thread (OMP_WAIT_POLICY=PASSIVE), which would cost more than the pass itself; where a
-// fork is cheap, the grain is 8 times smaller (fork_grain_divisor, team.hpp).
+// The default grain (128 K floats) keeps small tensors on one thread, where waking a sleeping
+// thread would cost more than the pass itself.
 template <class Body>
 inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
 #ifdef _OPENMP
-    if (grain) grain = std::max<size_t>(1, grain / fork_grain_divisor());
     const size_t want = grain ? n / grain : n;
     auto piece = [&](int t, int T) {  // piece t of T
         const size_t begin = t == 0 ? 0 : (n * t / T) & ~size_t(15);
         const size_t end = t + 1 == T ? n : (n * (t + 1) / T) & ~size_t(15);
         if (begin < end) body(begin, end);
     };
-    // Inside a step's team (team.hpp) the pieces are handed to its threads.
+    // Inside a step's team (team.hpp) the pieces are handed to its threads; where that costs
+    // little, passes split from a smaller grain (team_grain_divisor).
     if (const size_t team = team_size(); team > 1 && grain) {
-        const size_t pieces = std::min(team, want);
+        const size_t pieces = std::min(team, n / std::max<size_t>(1, grain / team_grain_divisor()));
         if (pieces > 1 && team_fork(static_cast<int>(pieces), piece)) return;
     }
     const int threads = in_parallel_region() ? 1 : static_cast<int>(std::min<size_t>(num_threads(), want));

@@ -11,7 +11,7 @@
 // for a short while (it is then already awake for the next piece), and sleeps on a condition
 // variable after that. parallel_chunks, split_rows (conv_taps.hpp) and gemm (blas.hpp) give their
 // pieces to the team when one is running: GEMMs cut as they would be otherwise, elementwise
-// passes from a smaller grain (kCheapForkGrainDivisor), which computes the same numbers. Loops of the
+// passes from a smaller grain (kTeamGrainDivisor), which computes the same numbers. Loops of the
 // reference (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
 //
 // It is on under every OMP_WAIT_POLICY (step_team_enabled below). Spinning takes a
@@ -25,13 +25,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cctype>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
-#include <string>
 #include <thread>
 #include <utility>
 
@@ -54,36 +52,22 @@
 
 namespace minigan::fast {
 
-// Where handing a piece to another thread costs a few microseconds instead of a wake-up
-// (~40-80 us), elementwise passes, BatchNorm and layout copies split from a grain this many times
-// smaller (parallel_chunks.hpp, fork_grain_divisor below): the best of 1, 8 and 32 on the demo's
-// step. (GEMMs keep their 4 MFLOP a block: splitting smaller ones measured no faster, and a GEMM
-// cut differently may round differently, while a pass cut differently computes the same numbers.)
-inline constexpr size_t kCheapForkGrainDivisor = 8;
+// Inside a team that spins, a hand-off costs a few microseconds instead of a wake-up (~40-80 us),
+// so elementwise passes, BatchNorm and layout copies split there from a grain this many times
+// smaller (parallel_chunks.hpp): the best of 1, 8 and 32 on the demo's step. (GEMMs keep their
+// 4 MFLOP a block: splitting smaller ones measured no faster, and a GEMM cut differently may
+// round differently, while a pass cut differently computes the same numbers.)
+inline constexpr size_t kTeamGrainDivisor = 8;
 
 // Under OMP_WAIT_POLICY=PASSIVE the team replaces wake-ups. Under libgomp's default policy (spin
 // a while, then sleep) or ACTIVE, libgomp's own regions are already cheap on an idle machine (the
 // team measured the same there), but its threads keep spinning when another program wants the
 // core, and a 2-thread step became 4-10 times slower; the team stops spinning then. So it is on
-// unless the environment sets MINIGAN_NO_STEP_TEAM; tests set it directly (the results are the
-// same either way).
-inline bool wait_policy_is_passive() {
-    const char* policy = std::getenv("OMP_WAIT_POLICY");
-    if (!policy) return false;
-    std::string p(policy);
-    for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return p == "passive";
-}
+// under every policy unless the environment sets MINIGAN_NO_STEP_TEAM; tests set it directly
+// (the results are the same either way).
 inline bool& step_team_enabled() {
     static bool enabled = !std::getenv("MINIGAN_NO_STEP_TEAM");
     return enabled;
-}
-// Whether libgomp's idle threads spin between parallel regions, so that a region outside a team
-// costs a few microseconds too (~3 us, benchmarks/fork_join.cpp): true under its default policy
-// and ACTIVE, false under PASSIVE. Tests set it directly.
-inline bool& idle_threads_spin() {
-    static bool spin = !wait_policy_is_passive();
-    return spin;
 }
 
 class Team {
@@ -247,13 +231,11 @@ inline int team_size() {
     Team* team = Team::led_here();
     return team ? team->size() : 0;
 }
-// What parallel_chunks divides its grain by here: kCheapForkGrainDivisor where a fork is cheap (in
-// a team that spins; outside a team, where libgomp's idle threads spin), else 1 (in a team that
-// sleeps, or under PASSIVE outside a team, every fork wakes a sleeper, and finer pieces would cost
-// more than they save).
-inline size_t fork_grain_divisor() {
-    if (Team* team = Team::led_here()) return team->spins() ? kCheapForkGrainDivisor : 1;
-    return idle_threads_spin() ? kCheapForkGrainDivisor : 1;
+// What parallel_chunks divides its grain by here: kTeamGrainDivisor in a team that spins, else 1
+// (without the spin every hand-off wakes a sleeper again, and finer pieces cost more than they save).
+inline size_t team_grain_divisor() {
+    Team* team = Team::led_here();
+    return team && team->spins() ? kTeamGrainDivisor : 1;
 }
 
 // True where on_team would start a team: more than one thread, not already inside a parallel
