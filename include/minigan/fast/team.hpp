@@ -6,7 +6,8 @@
 // ~40-80 us on a VM (benchmarks/fork_join.cpp, docs/performance.md): a tenth of a demo step.
 //
 // on_team(step) runs the step on the calling thread (the "leader") inside ONE parallel region,
-// while the other threads of the region wait for pieces of work. team_fork(T, piece) hands
+// while the other threads of the region wait for pieces of work. gan::train_step and gan::sample
+// (a batch of samples) use it. team_fork(T, piece) hands
 // piece(t, T) to threads t = 1..T-1 and runs piece(0, T) itself; a waiting thread first spins
 // for a short while (it is then already awake for the next piece), and sleeps on a condition
 // variable after that. parallel_chunks, split_rows (conv_taps.hpp) and gemm (blas.hpp) give their
@@ -62,9 +63,9 @@ inline constexpr size_t kTeamGrainDivisor = 8;
 // Under OMP_WAIT_POLICY=PASSIVE the team replaces wake-ups. Under libgomp's default policy (spin
 // a while, then sleep) or ACTIVE, libgomp's own regions are already cheap on an idle machine (the
 // team measured the same there), but its threads keep spinning when another program wants the
-// core, and a 2-thread step became 4-10 times slower; the team stops spinning then. So it is on
-// under every policy unless the environment sets MINIGAN_NO_STEP_TEAM; tests set it directly
-// (the results are the same either way).
+// core: a 2-thread demo step on a busy machine ran 4-5 times slower than on the team, which stops
+// spinning then. So it is on under every policy unless the environment sets MINIGAN_NO_STEP_TEAM;
+// tests set it directly (the results are the same either way).
 inline bool& step_team_enabled() {
     static bool enabled = !std::getenv("MINIGAN_NO_STEP_TEAM");
     return enabled;
