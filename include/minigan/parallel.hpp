@@ -10,8 +10,8 @@
 // the GEMMs) on a 2-core machine fight: OpenMP's idle workers spin on the core an OpenBLAS
 // worker needs (../shared/peers/README.md, "Oversubscription trap"; docs/performance.md).
 // Without OpenMP, OpenBLAS keeps its own threads (set_num_threads sets them).
-// On the fast path, under OMP_WAIT_POLICY=PASSIVE, a whole training step runs in one parallel
-// region and those pieces are handed to its threads instead (fast/team.hpp).
+// On the fast path a whole training step (or a batch of samples) runs in one parallel region,
+// and those pieces are handed to its threads instead (fast/team.hpp).
 #pragma once
 
 #include <cblas.h>
