@@ -88,7 +88,7 @@ void report(const std::string& model, const char* mode, const Options& o, float 
     const int blas_threads = openblas_get_num_threads();
 #endif
 #ifndef MINIGAN_REFERENCE
-    const bool step_team = fast::team_wanted();  // training steps run on one team (fast/team.hpp)
+    const bool step_team = fast::team_wanted();  // training steps and sampling run on one team (fast/team.hpp)
 #else
     const bool step_team = false;
 #endif
@@ -141,11 +141,11 @@ void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
             gemm(false, true, o.batch, out, in, 1.0f, activations[l].ptr(), in, weights[l].ptr(), in, 0.0f,
                  activations[l + 1].ptr(), out);
         }
-        return 0;
+        return 0;  // on_team hands back the step's result
     };
     auto ms = time_steps(o, [&] {
 #ifndef MINIGAN_REFERENCE
-        if (fast_path() && fast::team_wanted()) {
+        if (fast::team_wanted()) {
             fast::on_team(products);
             return;
         }

@@ -114,7 +114,7 @@ inline std::string runtime_summary() {
     s += ", " + std::to_string(openblas_get_num_threads()) + " threads)";
 #endif
 #ifndef MINIGAN_REFERENCE
-    if (fast_path() && fast::team_wanted()) s += "; training steps and sampling on one team of threads (fast/team.hpp)";
+    if (fast::team_wanted()) s += "; training steps and sampling on one team of threads (fast/team.hpp)";
 #endif
 #ifdef MINIGAN_OPENCL
     s += "; " + opencl::summary();

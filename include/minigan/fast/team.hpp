@@ -34,6 +34,7 @@
 #include <thread>
 #include <utility>
 
+#include "../dispatch.hpp"
 #include "../parallel.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -239,12 +240,13 @@ inline size_t team_grain_divisor() {
     return team && team->spins() ? kTeamGrainDivisor : 1;
 }
 
-// True where on_team would start a team: more than one thread, not already inside a parallel
-// region (or a team), nested regions off (the reference's loops then stay on the leader), and
-// no OpenCL device (it serves gemm calls made outside parallel regions only).
+// True where on_team would start a team: on the fast path (not in a ReferencePath scope), more
+// than one thread, not already inside a parallel region (or a team), nested regions off (the
+// reference's loops then stay on the leader), and no OpenCL device (it serves gemm calls made
+// outside parallel regions only).
 inline bool team_wanted() {
 #if defined(_OPENMP) && !defined(MINIGAN_OPENCL)
-    return step_team_enabled() && num_threads() > 1 && !in_parallel_region() && omp_get_max_active_levels() <= 1;
+    return fast_path() && step_team_enabled() && num_threads() > 1 && !in_parallel_region() && omp_get_max_active_levels() <= 1;
 #else
     return false;
 #endif

@@ -46,7 +46,7 @@ inline StepStats train_step(nn::Module& G, nn::Module& D, optim::Optimizer& optG
                             const Var& real, const Var& z, float real_label = 1.0f) {
 #ifndef MINIGAN_REFERENCE
     // Fast path: this same function, run once more on a team of threads (fast/team.hpp).
-    if (fast_path() && fast::team_wanted())
+    if (fast::team_wanted())
         return fast::on_team([&] { return train_step(G, D, optG, optD, real, z, real_label); });
 #endif
     // EXERCISE E11 begin
