@@ -21,7 +21,6 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
     const Shape& s = x.shape();  // checked by the reference before it calls this
     const int N = s[0], C = s[1];
     const size_t L = s.size() == 4 ? static_cast<size_t>(s[2]) * s[3] : 1, n = N * L;
-    const size_t grain = items_per_thread(n);  // channels per thread, at least
     // sums[c - c0] += sum over b, l of f(i, c), i = the offset of element (b, c, l), for c in [c0, c1).
     auto channel_sums = [N, C, L](size_t c0, size_t c1, double* sums, auto f) {
         if (L == 1) {
@@ -47,7 +46,7 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
     float* pm = mean_c.ptr();
     float* pr = rstd_c.ptr();
     if (training) {
-        parallel_chunks(C, [&](size_t c0, size_t c1) {
+        parallel_items(C, n, [&](size_t c0, size_t c1) {
             std::vector<double> mu(c1 - c0, 0.0), var(c1 - c0, 0.0);
             const float* px = xv.ptr();
             channel_sums(c0, c1, mu.data(), [px](size_t i, size_t) { return static_cast<double>(px[i]); });
@@ -63,7 +62,7 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
                 pm[c] = static_cast<float>(m);
                 pr[c] = static_cast<float>(1.0 / std::sqrt(v + eps));
             }
-        }, grain);
+        });
     } else {
         for (int c = 0; c < C; ++c) {
             pm[c] = running_mean[c];
@@ -89,9 +88,9 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
             }
         }
     };
-    parallel_chunks(C, [&](size_t c0, size_t c1) {
+    parallel_items(C, n, [&](size_t c0, size_t c1) {
         normalise(xv.ptr(), pm, pr, gamma.value().ptr(), beta.value().ptr(), y.ptr(), c0, c1);
-    }, grain);
+    });
     return make_result(std::move(y), {x, gamma, beta}, [=](Node& out) {
         const float* px = out.parents[0]->value.ptr();
         const Tensor& g = out.parents[1]->value;
@@ -101,7 +100,7 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
         Tensor* dbeta = parent_grad(out, 2);
         const float* pm = mean_c.ptr();
         const float* pr = rstd_c.ptr();
-        parallel_chunks(C, [&](size_t c0, size_t c1) {
+        parallel_items(C, n, [&](size_t c0, size_t c1) {
             // xhat = (x - mu) * rstd. dbeta = sum dy, dgamma = sum dy * xhat.
             std::vector<double> sdy(c1 - c0, 0.0), sdyx(c1 - c0, 0.0);
             channel_sums(c0, c1, sdy.data(), [dy](size_t i, size_t) { return static_cast<double>(dy[i]); });
@@ -142,7 +141,7 @@ inline Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& r
                     }
                 }
             }
-        }, grain);
+        });
     });
 }
 

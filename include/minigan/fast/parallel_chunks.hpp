@@ -48,19 +48,16 @@ inline size_t items_per_thread(size_t floats_per_item) {
     return std::max<size_t>(1, size_t(MINIGAN_PASS_GRAIN) / std::max<size_t>(1, floats_per_item));
 }
 
-// Run body(begin, end) over [0, n): one contiguous piece per thread when every thread gets at
-// least `grain` items, else all of it on the calling thread. Piece boundaries are multiples of
-// 16 (one cache line of floats), so two threads never write the same line. The result never
-// depends on the number of threads as long as body treats every index on its own.
-// The default grain (128 K floats) keeps small tensors on one thread, where waking a sleeping
-// thread would cost more than the pass itself.
+// Run body(begin, end) over [0, n), in one contiguous piece per thread, piece boundaries at
+// multiples of `align`; `grain` is the least a thread must get, else all of it runs on the
+// calling thread. parallel_chunks and parallel_items below are the two ways to call it.
 template <class Body>
-inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
+inline void split_into_pieces(size_t n, size_t grain, size_t align, Body& body) {
 #ifdef _OPENMP
     const size_t want = grain ? n / grain : n;
     auto piece = [&](int t, int T) {  // piece t of T
-        const size_t begin = t == 0 ? 0 : (n * t / T) & ~size_t(15);
-        const size_t end = t + 1 == T ? n : (n * (t + 1) / T) & ~size_t(15);
+        const size_t begin = t == 0 ? 0 : n * t / T / align * align;
+        const size_t end = t + 1 == T ? n : n * (t + 1) / T / align * align;
         if (begin < end) body(begin, end);
     };
     // Inside a step's team (team.hpp) the pieces are handed to its threads; where that costs
@@ -77,8 +74,28 @@ inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
     }
 #else
     (void)grain;
+    (void)align;
 #endif
     if (n) body(size_t(0), n);
+}
+
+// An elementwise loop over n floats: body(begin, end) on one piece per thread. Piece boundaries
+// are multiples of 16 (one cache line of floats), so two threads never write the same line. The
+// result never depends on the number of threads as long as body treats every index on its own.
+// The default grain (128 K floats) keeps small tensors on one thread, where waking a sleeping
+// thread would cost more than the pass itself.
+template <class Body>
+inline void parallel_chunks(size_t n, Body&& body, size_t grain = 131072) {
+    split_into_pieces(n, grain, 16, body);
+}
+
+// A loop over n items of `floats_per_item` floats each (the channels of a layout copy or of
+// BatchNorm, the images of a batch): body(first, last) on one range of whole items per thread,
+// at least items_per_thread(floats_per_item) of them. The ranges split anywhere: an item is many
+// cache lines, and 16 channels must split 8 + 8, not 0 + 16.
+template <class Body>
+inline void parallel_items(size_t n, size_t floats_per_item, Body&& body) {
+    split_into_pieces(n, items_per_thread(floats_per_item), 1, body);
 }
 
 }  // namespace minigan::fast
