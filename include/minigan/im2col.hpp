@@ -6,12 +6,18 @@
 // i.e. Y = W * col, one GEMM. col2im is the reverse (a scatter-add of columns back into the
 // image); it gives the input gradient of a convolution, and the forward of a transposed
 // convolution. To keep the GEMMs large (fast), the whole batch goes into one col matrix:
-// column index = n * positions + position. Loops over the batch run in parallel (OpenMP).
+// column index = n * positions + position. Loops over the batch run in parallel (for_each_image).
 // conv.hpp builds conv2d and conv_transpose2d from these pieces.
 #pragma once
 
 #include "autograd.hpp"
+#include "dispatch.hpp"
 #include "parallel.hpp"
+
+#ifndef MINIGAN_REFERENCE
+#include "fast/channel_bias.hpp"     // fast::add_channel_bias, fast::channel_bias_grad: vectorised, split
+#include "fast/parallel_chunks.hpp"  // fast::parallel_items: the batch's images on a step's team
+#endif
 
 namespace minigan {
 
@@ -99,46 +105,60 @@ inline void col2im(const float* col, size_t ld, size_t offset, const ConvGeometr
     // EXERCISE E06 end
 }
 
+// body(n) for every image n of a batch, the images split over the threads: OpenMP's, or on the
+// fast path the pieces of a training step's team when one runs (fast/team.hpp), at least
+// `floats_per_image` floats of work an image deciding how many images a thread must get.
+template <class Body>
+inline void for_each_image(int N, size_t floats_per_image, Body&& body) {
+#ifndef MINIGAN_REFERENCE
+    if (fast_path())
+        return fast::parallel_items(N, floats_per_image, [&](size_t first, size_t last) {
+            for (size_t n = first; n < last; ++n) body(static_cast<int>(n));
+        });
+#endif
+    (void)floats_per_image;
+    MINIGAN_PARALLEL_FOR
+    for (int n = 0; n < N; ++n) body(n);
+}
+
 // The whole batch: x (N, C, H, W) -> col (C*k*k, N*Ho*Wo).
 inline void batch_im2col(const float* x, int N, const ConvGeometry& g, float* col) {
     const size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
-    MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n) im2col(x + n * image_size, g, col, N * P, n * P);
+    for_each_image(N, g.patch_size() * P, [&](int n) { im2col(x + n * image_size, g, col, N * P, n * P); });
 }
 
 // The whole batch: col (C*k*k, N*Ho*Wo) -> image (N, C, H, W), added into `image`.
 inline void batch_col2im(const float* col, int N, const ConvGeometry& g, float* image) {
     const size_t P = g.positions(), image_size = static_cast<size_t>(g.channels) * g.height * g.width;
-    MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n) col2im(col, N * P, n * P, g, image + n * image_size);
+    for_each_image(N, g.patch_size() * P, [&](int n) { col2im(col, N * P, n * P, g, image + n * image_size); });
 }
 
 // (A, N, P) <-> (N, A, P): the GEMMs work on "channel-major" matrices (A, N*P) while tensors
 // are batch-major (N, A, P). These two copies move between the layouts.
 inline void batch_major_to_channel_major(const float* src, int N, int A, size_t P, float* dst) {
-    MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n)
+    for_each_image(N, A * P, [&](int n) {
         for (int a = 0; a < A; ++a)
             std::copy(src + (static_cast<size_t>(n) * A + a) * P, src + (static_cast<size_t>(n) * A + a + 1) * P,
                       dst + (static_cast<size_t>(a) * N + n) * P);
+    });
 }
 inline void channel_major_to_batch_major(const float* src, int N, int A, size_t P, float* dst) {
-    MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n)
+    for_each_image(N, A * P, [&](int n) {
         for (int a = 0; a < A; ++a)
             std::copy(src + (static_cast<size_t>(a) * N + n) * P, src + (static_cast<size_t>(a) * N + n + 1) * P,
                       dst + (static_cast<size_t>(n) * A + a) * P);
+    });
 }
 
 // dst (N, A, P) += src (A, N, P): for gradients, which accumulate.
 inline void add_channel_major_to_batch_major(const float* src, int N, int A, size_t P, float* dst) {
-    MINIGAN_PARALLEL_FOR
-    for (int n = 0; n < N; ++n)
+    for_each_image(N, A * P, [&](int n) {
         for (int a = 0; a < A; ++a) {
             const float* from = src + (static_cast<size_t>(a) * N + n) * P;
             float* to = dst + (static_cast<size_t>(n) * A + a) * P;
             for (size_t q = 0; q < P; ++q) to[q] += from[q];
         }
+    });
 }
 
 // ---- shared by conv2d and conv_transpose2d -----------------------------------------------
@@ -158,6 +178,9 @@ inline void check_conv_input(const char* op, const Var& x, const Var& weight, in
 // The bias of a convolution, one number per output channel, and its gradient.
 // y: (N, O, plane):  y[n, o, q] += b[o]          db[o] += sum over n and q of dy[n, o, q]
 inline void add_channel_bias(float* y, const float* b, int N, int O, size_t plane) {
+#ifndef MINIGAN_REFERENCE
+    if (fast_path()) return fast::add_channel_bias(y, b, N, O, plane);
+#endif
     for (int n = 0; n < N; ++n)
         for (int o = 0; o < O; ++o) {
             float* row = y + (static_cast<size_t>(n) * O + o) * plane;
@@ -166,6 +189,9 @@ inline void add_channel_bias(float* y, const float* b, int N, int O, size_t plan
         }
 }
 inline void channel_bias_grad(const float* dy, int N, int O, size_t plane, float* db) {
+#ifndef MINIGAN_REFERENCE
+    if (fast_path()) return fast::channel_bias_grad(dy, N, O, plane, db);
+#endif
     // EXERCISE E03 begin
     for (int o = 0; o < O; ++o) {
         double acc = 0.0;

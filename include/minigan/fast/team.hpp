@@ -10,10 +10,11 @@
 // (a batch of samples) use it. team_fork(T, piece) hands
 // piece(t, T) to threads t = 1..T-1 and runs piece(0, T) itself; a waiting thread first spins
 // for a short while (it is then already awake for the next piece), and sleeps on a condition
-// variable after that. parallel_chunks, split_rows (conv_taps.hpp) and gemm (blas.hpp) give their
-// pieces to the team when one is running: GEMMs cut as they would be otherwise, elementwise
-// passes from a smaller grain (kTeamGrainDivisor), which computes the same numbers. Loops of the
-// reference (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
+// variable after that. parallel_chunks / parallel_items, split_units (conv_taps.hpp), gemm
+// (blas.hpp) and im2col.hpp's for_each_image give their pieces to the team when one is running:
+// GEMMs cut as they would be otherwise, elementwise passes from a smaller grain
+// (kTeamGrainDivisor), which computes the same numbers. Other loops of the reference
+// (MINIGAN_PARALLEL_FOR) run on the leader alone inside a team.
 //
 // It is on under every OMP_WAIT_POLICY (step_team_enabled below). Spinning takes a
 // core: when another program wants the cores, the team's threads are preempted (involuntary
