@@ -192,6 +192,30 @@ TEST_CASE("gradcheck: conv2d and conv_transpose2d on the tap path, stride 1 and 
 }
 
 
+// ---- fast/channel_bias.hpp ----------------------------------------------------------------------
+
+TEST_CASE("fast::add_channel_bias = the reference exactly; fast::channel_bias_grad within 1e-6, odd sizes, "
+          "big enough to split") {
+    Rng rng(42);
+    struct Size { int N, O; size_t plane; };
+    for (const Size sz : {Size{1, 1, 1}, Size{3, 5, 7}, Size{32, 1, 784}, Size{16, 48, 196}, Size{5, 3, 1001}}) {
+        INFO("N = ", sz.N, ", O = ", sz.O, ", plane = ", sz.plane);
+        const Tensor y0 = randn({sz.N, sz.O, static_cast<int>(sz.plane)}, rng), b = randn({sz.O}, rng);
+        const Tensor db0 = randn({sz.O}, rng);  // gradients accumulate: start from something
+        Tensor y_fast = y0, y_ref = y0, db_fast = db0, db_ref = db0;
+        fast::add_channel_bias(y_fast.ptr(), b.ptr(), sz.N, sz.O, sz.plane);
+        fast::channel_bias_grad(y0.ptr(), sz.N, sz.O, sz.plane, db_fast.ptr());
+        {
+            ReferencePath reference;
+            add_channel_bias(y_ref.ptr(), b.ptr(), sz.N, sz.O, sz.plane);
+            channel_bias_grad(y0.ptr(), sz.N, sz.O, sz.plane, db_ref.ptr());
+        }
+        CHECK(max_rel_diff(y_fast, y_ref) == 0.0);
+        CHECK(max_rel_diff(db_fast, db_ref) < 1e-6);
+        CHECK(max_rel_diff(y_ref, y0) > 0.0);  // the reference did add the bias
+    }
+}
+
 // ---- fast/dropout.hpp ----------------------------------------------------------------------------
 
 TEST_CASE("fast::dropout = the reference exactly: the same mask from the same seed, forward and backward") {
@@ -478,5 +502,43 @@ TEST_CASE("gan::sample on a team = without one, bit for bit: the demo's generato
     CHECK(fast::team_forks().load() - forks_before == forks);  // and none without it
     REQUIRE(on_team.shape == without.shape);
     CHECK(max_rel_diff(on_team, without) == 0.0);
+#endif
+}
+
+TEST_CASE("tap GEMMs on two threads (forward and dx by parts of each plane or, when small, by rows; dW by "
+          "taps) = on one thread, and = the im2col path") {
+#ifndef _OPENMP
+    MESSAGE("compiled without OpenMP: there is no second thread to test");
+#else
+    Rng rng(41);
+    struct Layer { bool transposed; Shape x, w; int s, p, op; };
+    // The demo generator's second transposed convolution (32 -> 16 channels, 7x7 -> 14x14), a
+    // 16 -> 16 channel conv2d (16 rows in y and dx), a 32 -> 48 one (48 rows, three tiles for two
+    // threads) and a small 3x3 one whose products are split by rows.
+    for (const Layer& l : {Layer{true, {32, 32, 7, 7}, {32, 16, 5, 5}, 2, 2, 1}, Layer{false, {16, 16, 14, 14}, {16, 16, 5, 5}, 2, 2, 0},
+                           Layer{false, {16, 32, 14, 14}, {48, 32, 5, 5}, 2, 2, 0}, Layer{false, {4, 32, 8, 8}, {32, 32, 3, 3}, 1, 1, 0}}) {
+        INFO((l.transposed ? "conv_transpose2d" : "conv2d"), " x ", shape_str(l.x));
+        const Tensor x = randn(l.x, rng), w = randn(l.w, rng), b = randn({l.w[l.transposed ? 1 : 0]}, rng);
+        const Tensor ref = l.transposed ? conv_transpose2d_naive(x, w, &b, l.s, l.p, l.op) : conv2d_naive(x, w, &b, l.s, l.p);
+        const Tensor dy = randn(ref.shape, rng);
+        auto taps = [&] { return conv_with_grads(fast::ConvAlgorithm::tap_gemm, l.transposed, x, w, b, l.s, l.p, l.op, &dy); };
+        TwoThreadTeam two;
+        const std::vector<Tensor> col = conv_with_grads(fast::ConvAlgorithm::im2col, l.transposed, x, w, b, l.s, l.p, l.op, &dy);
+        const long forks_before = fast::team_forks().load();
+        const std::vector<Tensor> on_team = fast::on_team(taps);
+        CHECK(fast::team_forks().load() - forks_before >= 3);
+        fast::step_team_enabled() = false;
+        const std::vector<Tensor> two_threads = taps();
+        set_num_threads(1);
+        const std::vector<Tensor> one_thread = taps();
+        CHECK(max_rel_diff(one_thread[0], ref) < 1e-5);
+        for (size_t i = 0; i < 4; ++i) {
+            INFO("output ", i, " (y, dx, dW, db)");
+            CHECK(max_rel_diff(one_thread[i], col[i]) < 1e-5);
+            CHECK(max_rel_diff(two_threads[i], one_thread[i]) < 1e-6);
+            CHECK(max_rel_diff(on_team[i], two_threads[i]) == 0.0);  // the same cut, team or not
+        }
+        CHECK(max_rel_diff(two_threads[2], one_thread[2]) == 0.0);  // dW: the same products, taps shared out
+    }
 #endif
 }

@@ -92,19 +92,19 @@ struct PhaseMap {
 inline void to_phases(const float* src, int N, int C, const Phases& ph, float* dst) {
     const size_t plane = static_cast<size_t>(ph.H) * ph.W, image = C * plane;
     const PhaseMap map(C, N, ph);
-    parallel_chunks(C, [&](size_t c0, size_t c1) {
+    parallel_items(C, plane * N, [&](size_t c0, size_t c1) {
         for (size_t c = c0; c < c1; ++c)
             for (size_t q = 0; q < plane; ++q) {
                 float* to = dst + map.at[q] + c * map.stride[q];
                 const float* from = src + c * plane + q;
                 for (int n = 0; n < N; ++n) to[n] = from[n * image];
             }
-    }, items_per_thread(plane * N));
+    });
 }
 inline void from_phases(const float* src, int N, int C, const Phases& ph, float* dst, bool accumulate) {
     const size_t plane = static_cast<size_t>(ph.H) * ph.W, image = C * plane;
     const PhaseMap map(C, N, ph);
-    parallel_chunks(C, [&](size_t c0, size_t c1) {
+    parallel_items(C, plane * N, [&](size_t c0, size_t c1) {
         for (size_t c = c0; c < c1; ++c)
             for (size_t q = 0; q < plane; ++q) {
                 const float* from = src + map.at[q] + c * map.stride[q];
@@ -114,7 +114,7 @@ inline void from_phases(const float* src, int N, int C, const Phases& ph, float*
                 else
                     for (int n = 0; n < N; ++n) to[n * image] = from[n];
             }
-    }, items_per_thread(plane * N));
+    });
 }
 
 // The k*k matrices A_uv (O, C), tap t = u*k + v at taps + t*O*C, from a conv2d weight (O, C, k, k)
@@ -126,7 +126,7 @@ inline void from_phases(const float* src, int N, int C, const Phases& ph, float*
 template <class Copy>
 inline void for_tap_weight_blocks(int O, int C, int k, bool transposed_layout, Copy copy) {
     const size_t kk = static_cast<size_t>(k) * k;
-    parallel_chunks(static_cast<size_t>(O), [&](size_t first, size_t last) {
+    parallel_items(static_cast<size_t>(O), C * kk, [&](size_t first, size_t last) {
         for (int o0 = static_cast<int>(first); o0 < static_cast<int>(last); o0 += 16)
             for (int c0 = 0; c0 < C; c0 += 16)
                 for (int o = o0; o < std::min(static_cast<int>(last), o0 + 16); ++o)
@@ -135,7 +135,7 @@ inline void for_tap_weight_blocks(int O, int C, int k, bool transposed_layout, C
                             (transposed_layout ? static_cast<size_t>(c) * O + o : static_cast<size_t>(o) * C + c) * kk;
                         for (size_t t = 0; t < kk; ++t) copy(w_at + t, (t * O + o) * C + c);
                     }
-    }, items_per_thread(C * kk));
+    });
 }
 inline void tap_weights(const float* w, int O, int C, int k, bool transposed_layout, float* taps) {
     for_tap_weight_blocks(O, C, k, transposed_layout, [=](size_t w_at, size_t tap_at) { taps[tap_at] = w[w_at]; });
@@ -144,22 +144,32 @@ inline void tap_weights_add_back(const float* taps, int O, int C, int k, bool tr
     for_tap_weight_blocks(O, C, k, transposed_layout, [=](size_t w_at, size_t tap_at) { w[w_at] += taps[tap_at]; });
 }
 
-// Rows [m0, m1) of the M outputs go to one thread each: the threads write disjoint rows of Y.
+// [0, count) cut into ranges of whole `unit`s, one range per thread, as long as each thread gets
+// a unit: body(first, last) on each. Inside a step's team (team.hpp) the ranges go to its
+// threads, else to an OpenMP region's.
 template <class Body>
-inline void split_rows(int M, Body&& body) {
-    auto piece = [&](int t, int T) {  // whole 16-row tiles for thread t of T
-        const int tiles = (M + 15) / 16;
-        const int m0 = std::min(M, tiles * t / T * 16), m1 = std::min(M, tiles * (t + 1) / T * 16);
-        if (m0 < m1) body(m0, m1);
+inline void split_units(int count, int unit, Body&& body) {
+    const int units = (count + unit - 1) / unit;
+    auto piece = [&](int t, int T) {  // whole units for thread t of T
+        const int first = std::min(count, units * t / T * unit), last = std::min(count, units * (t + 1) / T * unit);
+        if (first < last) body(first, last);
     };
-    const int team = std::min(team_size(), std::max(1, M / 16));
-    if (team > 1 && team_fork(team, piece)) return;  // inside a step's team (team.hpp)
-    const int threads = std::min(in_parallel_region() ? 1 : num_threads(), std::max(1, M / 16));
-    if (threads <= 1) { body(0, M); return; }
+    const int most = std::max(1, count / unit);  // threads that get a whole unit each
+    const int team = std::min(team_size(), most);
+    if (team > 1 && team_fork(team, piece)) return;
+    const int threads = std::min(in_parallel_region() ? 1 : num_threads(), most);
+    if (threads <= 1) { body(0, count); return; }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
     piece(omp_get_thread_num(), omp_get_num_threads());
 #endif
+}
+
+// Rows [m0, m1) of the M outputs go to one thread each, in whole 16-row tiles: the threads write
+// disjoint rows of Y.
+template <class Body>
+inline void split_rows(int M, Body&& body) {
+    split_units(M, 16, body);
 }
 
 // What one tap multiplies: the (rows, hy, wy, N) image y, the (cols, hx, wx, N) image x it reads
@@ -191,27 +201,40 @@ struct TapView {
 // For every tap t: Y_t[m, h, w, :] += sum_c A_t[m, c] X_t[c, h + dh, w + dw, :], one GEMM per
 // run of TapView::for_each_run. A_t is (M, K) at taps + t*M*K, or with trans the transpose of
 // the (K, M) matrix stored there.
+// The threads write disjoint parts of Y. With enough work each thread takes every row but a part
+// of each tap's plane: sixteenths [f, l) of it, cut at multiples of 16 floats, so each pixel of Y
+// is always summed by the same thread, tap after tap in the same order, and no two threads pack
+// the same columns of X. Small products are split by whole 16-row tiles (split_rows).
 template <class Views>
 inline void tap_gemms(const float* taps, bool trans, int M, int K, int T, int N, Views view) {
-    split_rows(M, [&](int m0, int m1) {
+    auto products = [&](int m0, int m1, int f, int l) {
         for (int t = 0; t < T; ++t) {
             const TapView v = view(t);
-            const int ldx = static_cast<int>(v.x_plane(N)), ldy = static_cast<int>(v.y_plane(N));
+            const size_t plane = v.y_plane(N);
+            const size_t q0 = plane * f / 16 / 16 * 16, q1 = l == 16 ? plane : plane * l / 16 / 16 * 16;
+            const int ldx = static_cast<int>(v.x_plane(N)), ldy = static_cast<int>(plane);
             const float* a = taps + static_cast<size_t>(t) * M * K + (trans ? m0 : static_cast<size_t>(m0) * K);
             v.for_each_run(N, [&](size_t x_at, size_t y_at, size_t length) {
-                gemm(trans, false, m1 - m0, static_cast<int>(length), K, 1.0f, a, trans ? M : K, v.x + x_at, ldx, 1.0f,
-                     v.y + m0 * v.y_plane(N) + y_at, ldy);
+                const size_t first = std::max(y_at, q0), last = std::min(y_at + length, q1);  // the run, within [q0, q1)
+                if (first >= last) return;
+                gemm(trans, false, m1 - m0, static_cast<int>(last - first), K, 1.0f, a, trans ? M : K,
+                     v.x + x_at + (first - y_at), ldx, 1.0f, v.y + m0 * plane + first, ldy);
             });
         }
-    });
+    };
+    const double flops = 2.0 * M * K * T * view(0).y_plane(N);  // about: every tap over a whole plane
+    if (flops >= 8e6) split_units(16, 1, [&](int f, int l) { products(0, M, f, l); });
+    else split_rows(M, [&](int m0, int m1) { products(m0, m1, 0, 16); });
 }
 
 // The weight gradient of tap_gemms: G_t (M, K) += sum over h, w, n of dY_t[m, h, w, n] X_t[c, h + dh, w + dw, n]
-// (view.y is dY here, read only).
+// (view.y is dY here, read only). Each tap writes its own G_t, so the threads take whole taps:
+// each tap's products are then the same calls as on one thread, and no two threads pack the same
+// dY and X. A single tap is split by whole 16-row tiles (split_rows).
 template <class Views>
 inline void tap_gemms_weight_grad(float* grads, int M, int K, int T, int N, Views view) {
-    split_rows(M, [&](int m0, int m1) {
-        for (int t = 0; t < T; ++t) {
+    auto taps_and_rows = [&](int t0, int t1, int m0, int m1) {
+        for (int t = t0; t < t1; ++t) {
             const TapView v = view(t);
             const int ldx = static_cast<int>(v.x_plane(N)), ldy = static_cast<int>(v.y_plane(N));
             v.for_each_run(N, [&](size_t x_at, size_t y_at, size_t length) {
@@ -219,7 +242,9 @@ inline void tap_gemms_weight_grad(float* grads, int M, int K, int T, int N, View
                      v.x + x_at, ldx, 1.0f, grads + (static_cast<size_t>(t) * M + m0) * K, K);
             });
         }
-    });
+    };
+    if (T >= 2) split_units(T, 1, [&](int t0, int t1) { taps_and_rows(t0, t1, 0, M); });
+    else split_rows(M, [&](int m0, int m1) { taps_and_rows(0, T, m0, m1); });
 }
 
 // A convolution on the tap path: conv2d (x = the big image, y = the patch grid) or, transposed,
