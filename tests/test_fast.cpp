@@ -98,26 +98,45 @@ TEST_CASE("fast::tanh = std::tanh within 4 float ulps, the same backward") {
     CHECK(max_rel_diff(fast[1], reference[1]) < 1e-6);
 }
 
-TEST_CASE("fast::tanh_forward (the vectorised kernel) agrees with std::tanh to a few float ulps everywhere") {
+// Each build of the vectorised tanh kernel: the baseline one, and (x86-64) the AVX2 one where this
+// CPU can run it; tanh_forward itself is whichever of the two this CPU gets.
+std::vector<std::pair<std::string, void (*)(float*, size_t, size_t)>> tanh_kernels() {
+    std::vector<std::pair<std::string, void (*)(float*, size_t, size_t)>> kernels{
+        {"tanh_forward", fast::tanh_forward}, {"tanh_forward_baseline", fast::tanh_forward_baseline}};
+#if MINIGAN_X86_DISPATCH
+    if (fast::cpu_has_avx2_fma())
+        kernels.push_back({"tanh_forward_avx2", fast::tanh_forward_avx2});
+    else
+        MESSAGE("this CPU has no AVX2 + FMA: tanh_forward_avx2 is not tested here (tanh_forward runs the baseline)");
+#endif
+    return kernels;
+}
+
+TEST_CASE("fast::tanh_forward (the vectorised kernel, each build) agrees with std::tanh to a few float ulps everywhere") {
     // Both of its formulas and the switch between them at |x| = 0.625, tiny and huge inputs.
     std::vector<float> xs;
     for (float x = -12.0f; x <= 12.0f; x += 0.001f) xs.push_back(x);
     for (float x : {0.0f, -0.0f, 1e-30f, -1e-38f, 0.625f, -0.625f, 0.62499994f, 44.0f, 1e30f, -1e30f}) xs.push_back(x);
-    std::vector<float> ys = xs;
-    fast::tanh_forward(ys.data(), 0, ys.size());
-    double worst_ulps = 0.0;
-    for (size_t i = 0; i < xs.size(); ++i) {
-        const double exact = std::tanh(static_cast<double>(xs[i]));
-        const double ulp = std::max(std::fabs(exact), 1e-30) * 5.96e-8;  // float ulp ~ |value| * 2^-24
-        worst_ulps = std::max(worst_ulps, std::fabs(ys[i] - exact) / ulp);
-        CHECK(std::signbit(ys[i]) == std::signbit(xs[i]));  // odd function, -0 stays -0
+    for (const auto& [name, kernel] : tanh_kernels()) {
+        INFO(name);
+        std::vector<float> ys = xs;
+        kernel(ys.data(), 0, ys.size());
+        double worst_ulps = 0.0;
+        bool signs_kept = true;
+        for (size_t i = 0; i < xs.size(); ++i) {
+            const double exact = std::tanh(static_cast<double>(xs[i]));
+            const double ulp = std::max(std::fabs(exact), 1e-30) * 5.96e-8;  // float ulp ~ |value| * 2^-24
+            worst_ulps = std::max(worst_ulps, std::fabs(ys[i] - exact) / ulp);
+            signs_kept = signs_kept && std::signbit(ys[i]) == std::signbit(xs[i]);  // odd function, -0 stays -0
+        }
+        CHECK(signs_kept);
+        CHECK(worst_ulps < 4.0);
+        float special[] = {INFINITY, -INFINITY, NAN};
+        kernel(special, 0, 3);
+        CHECK(special[0] == 1.0f);
+        CHECK(special[1] == -1.0f);
+        CHECK(std::isnan(special[2]));  // NaN stays NaN: training's NaN check depends on it
     }
-    CHECK(worst_ulps < 4.0);
-    float special[] = {INFINITY, -INFINITY, NAN};
-    fast::tanh_forward(special, 0, 3);
-    CHECK(special[0] == 1.0f);
-    CHECK(special[1] == -1.0f);
-    CHECK(std::isnan(special[2]));  // NaN stays NaN: training's NaN check depends on it
 }
 
 // ---- fast/conv_taps.hpp: the tap path (one GEMM per kernel tap and row) = the im2col reference ----
