@@ -25,9 +25,9 @@
 
 namespace minigan::fast {
 
-MINIGAN_VECTORIZABLE inline void leaky_relu_forward(float* y, size_t begin, size_t end, float negative_slope) {
+MINIGAN_VECTORIZABLE inline void leaky_relu_forward(const float* x, float* y, size_t begin, size_t end, float negative_slope) {
     MINIGAN_SIMD
-    for (size_t i = begin; i < end; ++i) y[i] = y[i] * (y[i] > 0.0f ? 1.0f : negative_slope);
+    for (size_t i = begin; i < end; ++i) y[i] = x[i] * (x[i] > 0.0f ? 1.0f : negative_slope);
 }
 MINIGAN_VECTORIZABLE inline void leaky_relu_backward(float* dx, const float* dy, const float* px, size_t begin, size_t end,
                                                      float negative_slope) {
@@ -36,9 +36,10 @@ MINIGAN_VECTORIZABLE inline void leaky_relu_backward(float* dx, const float* dy,
 }
 
 inline Var leaky_relu(const Var& x, float negative_slope) {
-    Tensor y = x.value();  // a copy, transformed in place
+    Tensor y(x.value().shape);
+    const float* px = x.value().ptr();
     float* py = y.ptr();
-    parallel_chunks(y.numel(), [=](size_t begin, size_t end) { leaky_relu_forward(py, begin, end, negative_slope); });
+    parallel_chunks(y.numel(), [=](size_t begin, size_t end) { leaky_relu_forward(px, py, begin, end, negative_slope); });
     return make_result(std::move(y), {x}, [negative_slope](Node& out) {
         if (Tensor* dx = parent_grad(out, 0)) {
             const float* px = out.parents[0]->value.ptr();
@@ -60,11 +61,12 @@ inline Var leaky_relu(const Var& x, float negative_slope) {
 // e^t (t = 2|x| clamped to 88, where tanh is 1 in float) = 2^n e^r with n = round(t / ln 2),
 // r = t - n ln 2 in [-ln2/2, ln2/2]: e^r by a degree-6 polynomial (Cephes' expf), 2^n by writing
 // n + 127 into a float's exponent bits. Both agree with std::tanh to ~2 float ulps (tests/test_fast.cpp).
-// (The kernel's body, written once: tanh_forward below compiles it for two instruction sets.)
-MINIGAN_VECTORIZABLE MINIGAN_ALWAYS_INLINE inline void tanh_kernel(float* y, size_t begin, size_t end) {
+// y[i] = tanh(xs[i]) for i in [begin, end); xs and y may be the same buffer (each i is read, then
+// written). The kernel's body is written once: tanh_forward below compiles it for two instruction sets.
+MINIGAN_VECTORIZABLE MINIGAN_ALWAYS_INLINE inline void tanh_kernel(const float* xs, float* y, size_t begin, size_t end) {
     MINIGAN_SIMD
     for (size_t i = begin; i < end; ++i) {
-        const float x = y[i], ax = x < 0.0f ? -x : x;  // (no std:: calls: they are not inlined here)
+        const float x = xs[i], ax = x < 0.0f ? -x : x;  // (no std:: calls: they are not inlined here)
         // small |x|: x (1 + x^2 P(x^2))
         const float z = x * x;
         const float small = x * (1.0f + ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
@@ -88,10 +90,12 @@ MINIGAN_VECTORIZABLE MINIGAN_ALWAYS_INLINE inline void tanh_kernel(float* y, siz
 // vectors pay here as nowhere else in fast/: the same loop compiled for AVX2 and FMA does 8 floats
 // at a time. tanh_forward uses that build where the CPU has both (checked once at run time),
 // the baseline one elsewhere; tests/test_fast.cpp holds each of them to std::tanh.
-MINIGAN_VECTORIZABLE inline void tanh_forward_baseline(float* y, size_t begin, size_t end) { tanh_kernel(y, begin, end); }
+MINIGAN_VECTORIZABLE inline void tanh_forward_baseline(const float* x, float* y, size_t begin, size_t end) {
+    tanh_kernel(x, y, begin, end);
+}
 #if MINIGAN_X86_DISPATCH
-MINIGAN_VECTORIZABLE __attribute__((target("avx2,fma"))) inline void tanh_forward_avx2(float* y, size_t begin, size_t end) {
-    tanh_kernel(y, begin, end);
+MINIGAN_VECTORIZABLE __attribute__((target("avx2,fma"))) inline void tanh_forward_avx2(const float* x, float* y, size_t begin, size_t end) {
+    tanh_kernel(x, y, begin, end);
 }
 inline bool cpu_has_avx2_fma() {
     static const bool has = [] {
@@ -101,18 +105,19 @@ inline bool cpu_has_avx2_fma() {
     return has;
 }
 #endif
-inline void tanh_forward(float* y, size_t begin, size_t end) {
+inline void tanh_forward(const float* x, float* y, size_t begin, size_t end) {
 #if MINIGAN_X86_DISPATCH
-    if (cpu_has_avx2_fma()) return tanh_forward_avx2(y, begin, end);
+    if (cpu_has_avx2_fma()) return tanh_forward_avx2(x, y, begin, end);
 #endif
-    tanh_forward_baseline(y, begin, end);
+    tanh_forward_baseline(x, y, begin, end);
 }
 
 // The backward is the reference's: 1 - y^2.
 inline Var tanh(const Var& x) {
-    Tensor y = x.value();
+    Tensor y(x.value().shape);
+    const float* px = x.value().ptr();
     float* py = y.ptr();
-    parallel_chunks(y.numel(), [=](size_t begin, size_t end) { tanh_forward(py, begin, end); });
+    parallel_chunks(y.numel(), [=](size_t begin, size_t end) { tanh_forward(px, py, begin, end); });
     return make_result(std::move(y), {x}, [](Node& out) {
         const Tensor& y = out.value;
         if (Tensor* dx = parent_grad(out, 0))
