@@ -599,6 +599,7 @@ TEST_CASE("train_step with a packed D (PacGAN) = two passes; a pack that would m
     // 5 real + 5 fake images in pairs: the third pair would hold a real and a fake image (the
     // fast path's stacked batch says so), and 5 is no multiple of the pack (the reference's two passes).
     Var real(rand_uniform({5, 1, 2, 2}, -1.0f, 1.0f, rng)), z(randn({5, 3}, rng));
-    const std::string message = thrown_message([&] { gan::train_step(*G1, *D1, oG1, oD1, real, z); });
+    nn::Module &g1 = *G1, &d1 = *D1;  // (a lambda cannot capture the structured bindings G1, D1 in C++17)
+    const std::string message = thrown_message([&] { gan::train_step(g1, d1, oG1, oD1, real, z); });
     CHECK(contains(message, fast_path() ? "would mix" : "multiple of 2"));
 }

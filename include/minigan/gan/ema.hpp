@@ -51,7 +51,9 @@ public:
     // For checkpoints: the averaged weights under the model's names, and the update count.
     const StateDict& state() const { return average_; }
     void load(const StateDict& state, long updates) {
-        for (auto& [name, t] : average_) {
+        for (auto& entry : average_) {  // (not a structured binding: a C++17 lambda cannot capture one)
+            const std::string& name = entry.first;
+            Tensor& t = entry.second;
             auto it = std::find_if(state.begin(), state.end(), [&](const auto& e) { return e.first == name; });
             if (it == state.end() || it->second.shape != t.shape)
                 throw std::invalid_argument("WeightAverage::load: no entry '" + name + "' of shape " + shape_str(t.shape));

@@ -63,16 +63,21 @@ public:
         std::vector<std::pair<std::string, Tensor*>> targets;
         collect_targets("", targets);
         std::string problems;
-        for (const auto& [name, t] : state) {
+        // (name = entry.first, not a structured binding: C++17 lambdas cannot capture those, and Clang refuses.)
+        for (const auto& entry : state) {
+            const std::string& name = entry.first;
+            const Tensor& t = entry.second;
             auto it = std::find_if(targets.begin(), targets.end(), [&](auto& e) { return e.first == name; });
             if (it == targets.end()) problems += "\n  unexpected entry '" + name + "' " + shape_str(t.shape);
             else if (it->second->shape != t.shape)
                 problems += "\n  '" + name + "': checkpoint has " + shape_str(t.shape) + ", model has " +
                             shape_str(it->second->shape);
         }
-        for (const auto& [name, t] : targets)
+        for (const auto& target : targets) {
+            const std::string& name = target.first;
             if (std::none_of(state.begin(), state.end(), [&](auto& e) { return e.first == name; }))
-                problems += "\n  missing entry '" + name + "' " + shape_str(t->shape);
+                problems += "\n  missing entry '" + name + "' " + shape_str(target.second->shape);
+        }
         if (!problems.empty())
             throw std::invalid_argument("load_state_dict: the checkpoint does not match this model:" + problems);
         for (const auto& [name, t] : state)
