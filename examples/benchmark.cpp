@@ -7,7 +7,7 @@
 // so docs/performance.md can put the two side by side (benchmarks/compare.sh runs both). Random inputs in
 // [-1, 1]: no data set needed. images_per_s = batch / median step time.
 // For vanilla, one more line, mode g_forward_gemms: the generator's GEMMs alone, the ceiling of its
-// sampling (bench_g_gemms below).
+// sampling, timed in alternation with it (bench_vanilla_sampling below).
 // "demo" is the README's first command: 02_dcgan with its defaults (DemoRecipe below), timed as its
 // loop runs a step (train_step, then the weight average's update); its PyTorch twin is
 // benchmarks/torch_demo_bench.py.
@@ -124,12 +124,13 @@ void bench_sampling(const std::string& model, const Options& o, float width, nn:
     report(model, "g_forward", o, width, sample, flops);
 }
 
-// The vanilla generator's Linear products alone: the same shapes, through the same gemm() (blas.hpp,
-// split over the threads as in training, on a team where gan::sample uses one), on buffers
-// allocated once, with nothing between them. g_forward's images/s over this line's is the share of
-// sampling's time that is GEMM; the rest is the bias copies, the activations and allocating the
-// outputs.
-void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
+// Vanilla sampling beside its generator's Linear products alone: the same shapes, through the same
+// gemm() (blas.hpp, split over the threads as in training, on a team where gan::sample uses one), on
+// buffers allocated once, with nothing between them. The two are timed in alternation, one batch
+// of each per step, so that a slower minute of the machine slows both alike. g_forward's images/s
+// over g_forward_gemms's is the share of sampling's time that is GEMM; the rest is the bias
+// copies, the activations and allocating the outputs.
+void bench_vanilla_sampling(const Options& o, nn::Module& G, int latent, double flops) {
     std::vector<Tensor> weights;  // each Linear's W (out, in), in layer order
     for (const Var& p : G.parameters())
         if (p.value().dim() == 2) weights.push_back(p.value());
@@ -143,7 +144,7 @@ void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
         }
         return 0;  // on_team hands back the step's result
     };
-    auto ms = time_steps(o, [&] {
+    auto products_as_sampling_runs_them = [&] {
 #ifndef MINIGAN_REFERENCE
         if (fast::team_wanted()) {
             fast::on_team(products);
@@ -151,8 +152,22 @@ void bench_g_gemms(const Options& o, nn::Module& G, double flops) {
         }
 #endif
         products();
-    }, [] {});
-    report("vanilla", "g_forward_gemms", o, o.width, ms, flops);
+    };
+    Var z;
+    std::vector<double> sample_ms, gemm_ms;
+    for (int i = 0; i < o.warmup + o.steps; ++i) {
+        z = Var(randn({o.batch, latent}));
+        auto t0 = Clock::now();
+        Tensor images = gan::sample(G, z);
+        auto t1 = Clock::now();
+        products_as_sampling_runs_them();
+        auto t2 = Clock::now();
+        if (i < o.warmup) continue;
+        sample_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        gemm_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    report("vanilla", "g_forward", o, o.width, sample_ms, flops);
+    report("vanilla", "g_forward_gemms", o, o.width, gemm_ms, flops);
 }
 
 void bench(const std::string& model, const Options& o) {
@@ -169,8 +184,8 @@ void bench(const std::string& model, const Options& o) {
         gan::train_step(*G, *D, optG, optD, real, z);
     }, [] {});
     report(model, "train_step", o, o.width, train, f.step);
-    if (o.sampling) bench_sampling(model, o, o.width, *G, latent, f.g_forward);
-    if (o.sampling && !dc) bench_g_gemms(o, *G, f.g_forward);
+    if (o.sampling && dc) bench_sampling(model, o, o.width, *G, latent, f.g_forward);
+    if (o.sampling && !dc) bench_vanilla_sampling(o, *G, latent, f.g_forward);
 }
 
 // 02_dcgan's models, optimizers and step with its defaults, built as 02_dcgan builds them.
