@@ -85,9 +85,10 @@ TEST_CASE("the device's products equal gemm_naive: every transpose, sizes off th
     Rng rng(2);
     for (bool ta : {false, true})
         for (bool tb : {false, true})
-            for (auto [M, N, K] : {std::array<int, 3>{1, 1, 1}, {17, 5, 33}, {40, 70, 9}, {16, 16, 16}, {3, 100, 64}})
+            for (const std::array<int, 3>& mnk : {std::array<int, 3>{1, 1, 1}, {17, 5, 33}, {40, 70, 9}, {16, 16, 16}, {3, 100, 64}})
                 for (int pad : {0, 3})
                     for (float beta : {0.0f, 0.5f}) {
+                        const int M = mnk[0], N = mnk[1], K = mnk[2];  // (not a structured binding: C++17 lambdas, as INFO's, cannot capture one)
                         INFO("trans_a ", ta, " trans_b ", tb, " M ", M, " N ", N, " K ", K, " pad ", pad, " beta ", beta);
                         const int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
                         std::vector<float> A = random_values(size_t(ta ? K : M) * lda, rng);

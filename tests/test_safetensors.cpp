@@ -52,7 +52,7 @@ std::string floats(std::initializer_list<float> values) {
 }  // namespace
 
 TEST_CASE("safetensors: the byte layout is 8-byte length, JSON header, raw little-endian float32") {
-    StateDict sd{{"w", Tensor({2, 2}, {1, 2, 3, 4})}, {"b", Tensor({1}, {-0.5f})}};
+    StateDict sd{{"w", Tensor({2, 2}, {1, 2, 3, 4})}, {"b", Tensor({1}, std::vector<float>{-0.5f})}};
     std::string bytes = io::safetensors_bytes(sd, {{"epoch", "3"}});
     uint64_t n;
     std::memcpy(&n, bytes.data(), 8);
