@@ -41,6 +41,17 @@ TEST_CASE("Tensor: the values must fill the shape exactly") {
     CHECK(contains(thrown_message<std::invalid_argument>([] { Tensor({2, -1}); }), "negative dimension"));
 }
 
+TEST_CASE("Tensor: a braced list is values, never a fill; a plain number is a fill") {
+    Tensor one({1}, {-0.5f});
+    CHECK(one[0] == -0.5f);
+    Tensor four({2, 2}, {1, 2, 3, 4});
+    CHECK(four[3] == 4.0f);
+    // {2.0f} for three elements is one value too few, not "every element 2".
+    CHECK(thrown_message<std::invalid_argument>([] { Tensor({3}, {2.0f}); }) == "Tensor: 1 values do not fill shape (3,)");
+    Tensor filled({3}, 2.0f);
+    CHECK(filled.data == std::vector<float>{2.0f, 2.0f, 2.0f});
+}
+
 TEST_CASE("Tensor: reshaped keeps the row-major order and refuses a wrong element count") {
     Tensor t({2, 3}, std::vector<float>{0, 1, 2, 3, 4, 5});
     Tensor r = t.reshaped({3, 2});

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -61,6 +62,9 @@ struct Tensor {
             throw std::invalid_argument("Tensor: " + std::to_string(data.size()) +
                                         " values do not fill shape " + shape_str(shape));
     }
+    // Tensor({3}, {2.0f}) is the list of values {2.0f} (and so an error: one value for three
+    // elements), not a fill: without this constructor C++ would pick Tensor(Shape, float fill).
+    Tensor(Shape s, std::initializer_list<float> values) : Tensor(std::move(s), std::vector<float>(values)) {}
 
     size_t numel() const { return data.size(); }
     int dim() const { return static_cast<int>(shape.size()); }
